@@ -1,0 +1,158 @@
+// Types that cross the wire: agent ⇄ CLI ⇄ extension ⇄ webview.
+// The agent is the source of truth for what is observed and enforced, so they live here
+// and everything else imports them.
+
+export const PROTOCOL_VERSION = 1;
+
+/** Who a local process is. IPs and ephemeral ports never appear here. */
+export interface ProcessIdentity {
+    kind: 'process';
+    /** Trust domain: the lab or datacenter name. */
+    zone: string;
+    host: string;
+    /** Absolute path of the program as it was executed (symlink name kept). */
+    binary: string;
+    /** The file the kernel really mapped, when it differs from `binary` (symlinks). */
+    exe?: string;
+    /** Script run by an interpreter (`node api.js`, `#!/bin/sh` files), absolute. */
+    script?: string;
+    /** Binary of the parent process at exec time. */
+    parent?: string;
+    user: string;
+    uid: number;
+    /** systemd unit (or lab unit) taken from the cgroup path. */
+    unit?: string;
+    /** cgroup v2 path relative to the cgroup the agent guards. */
+    cgroup: string;
+}
+
+/** A peer that is not a process on a host we observe: named by DNS or by address. */
+export interface ExternalIdentity {
+    kind: 'external';
+    /** `dns:name` when a DNS answer named it, else `cidr:addr/len`. */
+    name: string;
+    address: string;
+}
+
+/** The owner of a socket could not be known. Never another live process's name. */
+export interface UnknownIdentity {
+    kind: 'unknown';
+    reason: 'exited' | 'kernel' | 'unattributed';
+    host: string;
+}
+
+export type Identity = ProcessIdentity | ExternalIdentity | UnknownIdentity;
+
+export type Protocol = 'tcp' | 'udp';
+export type Direction = 'egress' | 'ingress';
+
+/** One observed connection attempt (first sighting of a 5-tuple-less flow key). */
+export interface FlowRecord {
+    id: number;
+    host: string;
+    direction: Direction;
+    protocol: Protocol;
+    /** The local process; for egress the client, for ingress the server. */
+    local: Identity;
+    pid: number;
+    /** Process start time (ns since boot); with pid it names one process instance. */
+    startNs: string;
+    /** Remote address and the server port (remote for egress, local for ingress). */
+    remoteAddress: string;
+    port: number;
+    /** Connections counted in the kernel for this process and destination. */
+    count: number;
+    firstSeen: number;
+    lastSeen: number;
+}
+
+/** A flow aggregated by identity on one host: what the graph draws. */
+export interface HostLink {
+    key: string;
+    host: string;
+    direction: Direction;
+    protocol: Protocol;
+    local: Identity;
+    remoteAddress: string;
+    port: number;
+    count: number;
+    firstSeen: number;
+    lastSeen: number;
+}
+
+export interface AgentStatus {
+    protocolVersion: number;
+    version: string;
+    host: string;
+    zone: string;
+    /** Addresses of this host's interfaces, used to join halves of cross-host flows. */
+    addresses: string[];
+    cgroup: string;
+    pinDir: string;
+    /** `ok`, or `degraded` with the reasons; never green when hooks are not effective. */
+    health: 'ok' | 'degraded';
+    problems: string[];
+    attached: string[];
+    startedAt: number;
+    counters: AgentCounters;
+}
+
+export interface AgentCounters {
+    events: number;
+    lostEvents: number;
+    /** Flows whose owner could not be named (reported as unknown, never guessed). */
+    identityMisses: number;
+    flows: number;
+    links: number;
+}
+
+/** JSON-RPC method names and shapes. */
+export const Methods = {
+    status: 'palisade/status',
+    flows: 'palisade/flows',
+    links: 'palisade/links',
+    subscribe: 'palisade/subscribe',
+} as const;
+
+export const Notifications = {
+    /** Batched link changes for subscribers. */
+    linksChanged: 'palisade/linksChanged',
+} as const;
+
+export interface FlowsParams {
+    /** Only flows with id greater than this. */
+    after?: number;
+    limit?: number;
+}
+
+export interface LinksChangedParams {
+    host: string;
+    links: HostLink[];
+}
+
+/** An edge of the fleet graph: identity to identity, both halves joined. */
+export interface FleetEdge {
+    id: string;
+    client: Identity;
+    server: Identity;
+    protocol: Protocol;
+    port: number;
+    count: number;
+    firstSeen: number;
+    lastSeen: number;
+    /** Hosts whose agents saw either half. */
+    seenBy: string[];
+}
+
+export interface FleetHost {
+    name: string;
+    addresses: string[];
+    health: 'ok' | 'degraded' | 'unreachable';
+    problems: string[];
+}
+
+export interface FleetGraph {
+    hosts: FleetHost[];
+    edges: FleetEdge[];
+    generatedAt: number;
+}

@@ -1,0 +1,24 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+    test: {
+        projects: [
+            {
+                test: {
+                    name: 'unit',
+                    include: ['test/unit/**/*.test.ts'],
+                },
+            },
+            {
+                test: {
+                    name: 'root',
+                    include: ['test/root/**/*.test.ts'],
+                    // Root suites share the machine's cgroups, bpffs and lab namespaces.
+                    fileParallelism: false,
+                    testTimeout: 180_000,
+                    hookTimeout: 240_000,
+                },
+            },
+        ],
+    },
+});
