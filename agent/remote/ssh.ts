@@ -1,0 +1,220 @@
+// Reaches a host's agent the way an operator would: ssh with the user's keys and known_hosts,
+// then `palisade-agent rpc` on the far side bridging the channel to the agent's root-only
+// socket. Nothing is forwarded or listened on; the session lives and dies with the channel.
+import { readFileSync } from 'node:fs';
+import { Client, utils, type AnyAuthMethod, type ClientChannel } from 'ssh2';
+import { JsonRpcAgentClient, type AgentClient } from './agentClient';
+import { RemoteError, describeError } from './errors';
+import { verifyHostKey, type UnknownHostInfo } from './knownHosts';
+import type { SshTarget } from './sshConfig';
+
+export interface SshConnectOptions {
+    /** Asked when a host key is unknown and StrictHostKeyChecking is `ask` (the default). */
+    onUnknownHost?: (info: UnknownHostInfo) => Promise<boolean>;
+    /** Asked for each encrypted identity file; undefined skips that key. */
+    passphrase?: (identityFile: string) => Promise<string | undefined>;
+    /** Remote command; its stdin/stdout must speak JSON-RPC with the agent. */
+    agentCommand?: string;
+    readyTimeoutMs?: number;
+    requestTimeoutMs?: number;
+    /** Diagnostics without secrets (never keys, passphrases or message contents). */
+    log?: (message: string) => void;
+}
+
+export const DEFAULT_AGENT_COMMAND = 'exec "${PALISADE_AGENT:-palisade-agent}" rpc';
+const STDERR_TAIL = 2048;
+
+export async function connectAgentOverSsh(
+    target: SshTarget,
+    opts: SshConnectOptions = {},
+): Promise<AgentClient> {
+    const host = target.alias;
+    if (target.proxyJump) {
+        // TODO: ProxyJump needs a chained ssh2 connection (forwardOut as `sock`); until then,
+        // say so instead of silently connecting direct.
+        throw new RemoteError(
+            'unsupported',
+            host,
+            `${host}: ProxyJump ${target.proxyJump} is not supported yet (${target.configFile})`,
+        );
+    }
+    const auth = await authMethods(target, opts);
+    if (auth.length === 0) {
+        throw new RemoteError(
+            'auth',
+            host,
+            `${host}: no usable key (tried ${target.identityFiles.join(', ')}` +
+                `${target.identitiesOnly ? '' : ' and SSH_AUTH_SOCK'})`,
+        );
+    }
+
+    const conn = await openSsh(target, auth, opts);
+    try {
+        return await openAgentChannel(conn, target, opts);
+    } catch (err) {
+        conn.end();
+        throw err;
+    }
+}
+
+function openSsh(target: SshTarget, auth: AnyAuthMethod[], opts: SshConnectOptions): Promise<Client> {
+    const host = target.alias;
+    const conn = new Client();
+    let hostKeyError: RemoteError | undefined;
+
+    return new Promise((resolve, reject) => {
+        conn.once('ready', () => {
+            conn.removeAllListeners('error');
+            conn.on('error', (err) => opts.log?.(`${host}: ssh error: ${describeError(err)}`));
+            resolve(conn);
+        });
+        conn.once('error', (err: Error & { level?: string; code?: string }) => {
+            reject(hostKeyError ?? sshError(target, err));
+        });
+        conn.connect({
+            host: target.hostName,
+            port: target.port,
+            username: target.user,
+            authHandler: auth,
+            readyTimeout: opts.readyTimeoutMs ?? 20_000,
+            keepaliveInterval: 15_000,
+            hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+                const policy = {
+                    alias: host,
+                    host: target.hostName,
+                    port: target.port,
+                    files: target.userKnownHostsFiles,
+                    strict: target.strictHostKeyChecking,
+                    ...(opts.onUnknownHost ? { onUnknownHost: opts.onUnknownHost } : {}),
+                };
+                verifyHostKey(policy, key).then(
+                    () => verify(true),
+                    (err: unknown) => {
+                        hostKeyError =
+                            err instanceof RemoteError
+                                ? err
+                                : new RemoteError('host-key-unknown', host, `${host}: ${describeError(err)}`);
+                        verify(false);
+                    },
+                );
+            },
+        });
+    });
+}
+
+function sshError(target: SshTarget, err: Error & { level?: string; code?: string }): RemoteError {
+    const host = target.alias;
+    const where = `${target.user}@${target.hostName}:${target.port}`;
+    if (err.level === 'client-authentication') {
+        return new RemoteError('auth', host, `${host}: authentication failed for ${where}`);
+    }
+    if (err.level === 'client-timeout') {
+        return new RemoteError('timeout', host, `${host}: timed out connecting to ${where}`);
+    }
+    const code = err.code ? ` (${err.code})` : '';
+    return new RemoteError('unreachable', host, `${host}: cannot reach ${where}${code}: ${describeError(err)}`);
+}
+
+async function authMethods(target: SshTarget, opts: SshConnectOptions): Promise<AnyAuthMethod[]> {
+    const username = target.user;
+    const methods: AnyAuthMethod[] = [];
+    const agent = process.env.SSH_AUTH_SOCK;
+    // IdentitiesOnly restricts ssh to the configured files; we go further and skip the agent
+    // altogether rather than filter its keys, which is stricter and still correct.
+    if (agent && !target.identitiesOnly) methods.push({ type: 'agent', username, agent });
+
+    for (const file of target.identityFiles) {
+        let key: Buffer;
+        try {
+            key = readFileSync(file);
+        } catch {
+            if (target.identityFilesExplicit) opts.log?.(`${target.alias}: cannot read ${file}`);
+            continue;
+        }
+        const parsed = utils.parseKey(key);
+        if (!(parsed instanceof Error)) {
+            methods.push({ type: 'publickey', username, key });
+            continue;
+        }
+        if (!/passphrase|encrypted/i.test(parsed.message)) {
+            opts.log?.(`${target.alias}: ${file} is not a usable private key`);
+            continue;
+        }
+        const passphrase = await opts.passphrase?.(file);
+        if (passphrase === undefined) continue;
+        if (utils.parseKey(key, passphrase) instanceof Error) {
+            throw new RemoteError('auth', target.alias, `${target.alias}: wrong passphrase for ${file}`);
+        }
+        methods.push({ type: 'publickey', username, key, passphrase });
+    }
+    return methods;
+}
+
+function openAgentChannel(
+    conn: Client,
+    target: SshTarget,
+    opts: SshConnectOptions,
+): Promise<AgentClient> {
+    const host = target.alias;
+    const command = opts.agentCommand ?? DEFAULT_AGENT_COMMAND;
+
+    return new Promise((resolve, reject) => {
+        conn.exec(command, (err, channel: ClientChannel) => {
+            if (err) {
+                reject(new RemoteError('agent-failed', host, `${host}: cannot run agent: ${err.message}`));
+                return;
+            }
+            let stderr = '';
+            channel.stderr.on('data', (chunk: Buffer) => {
+                stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
+            });
+            const exited = new Promise<RemoteError>((resolveExit) => {
+                channel.once('exit', (code: number | null, signal?: string) => {
+                    resolveExit(exitError(host, code, signal, stderr));
+                });
+            });
+
+            const client = new JsonRpcAgentClient(
+                host,
+                channel,
+                channel,
+                () => {
+                    channel.close();
+                    conn.end();
+                },
+                opts.requestTimeoutMs,
+            );
+            void exited.then((e) => client.fail(e));
+            conn.once('close', () => {
+                client.fail(new RemoteError('closed', host, `${host}: ssh connection closed`));
+            });
+
+            // Probe once so a missing or broken agent is a connect error, not a later surprise.
+            client.status().then(
+                () => resolve(client),
+                async (probeErr: unknown) => {
+                    const exit = await Promise.race([exited, delay(2000)]);
+                    client.close();
+                    reject(exit ?? probeErr);
+                },
+            );
+        });
+    });
+}
+
+function exitError(host: string, code: number | null, signal: string | undefined, stderr: string) {
+    const tail = describeError(stderr).slice(-300);
+    if (code === 127) {
+        return new RemoteError(
+            'agent-missing',
+            host,
+            `${host}: palisade-agent is not installed on the host (exit 127)${tail ? `: ${tail}` : ''}`,
+        );
+    }
+    const how = signal ? `signal ${signal}` : `exit ${code ?? '?'}`;
+    return new RemoteError('agent-failed', host, `${host}: agent rpc ended (${how})${tail ? `: ${tail}` : ''}`);
+}
+
+function delay(ms: number): Promise<undefined> {
+    return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+}

@@ -1,0 +1,199 @@
+// Resolves host aliases the way `ssh` does, from the same files, so that a host that works
+// in a terminal works in Palisade with the same key, port and known_hosts.
+import { readFileSync, readdirSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import SSHConfig, { type Directive } from 'ssh-config';
+import { RemoteError } from './errors';
+
+export type StrictHostKeyChecking = 'yes' | 'ask' | 'accept-new' | 'no';
+
+export interface SshTarget {
+    /** The name the user typed or the config listed; used in every message. */
+    alias: string;
+    hostName: string;
+    port: number;
+    user: string;
+    /** Absolute paths, in the order ssh tries them; may not exist. */
+    identityFiles: string[];
+    /** True when IdentityFile was given explicitly (ssh's defaults are tried otherwise). */
+    identityFilesExplicit: boolean;
+    identitiesOnly: boolean;
+    userKnownHostsFiles: string[];
+    strictHostKeyChecking: StrictHostKeyChecking;
+    /** Jump hosts are not supported yet; connecting to such a target fails with `unsupported`. */
+    proxyJump?: string;
+    configFile: string;
+}
+
+export const DEFAULT_SSH_CONFIG = join(homedir(), '.ssh', 'config');
+
+const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+const MAX_INCLUDE_DEPTH = 16;
+
+/** Reads a config with its Include lines inlined (ssh-config does not follow them). */
+export function loadSshConfig(file: string): SSHConfig {
+    return SSHConfig.parse(expandIncludes(file, 0));
+}
+
+/** Concrete aliases (Host entries without wildcards or negation) in file order. */
+export function listHosts(file: string = DEFAULT_SSH_CONFIG): string[] {
+    const config = loadSshConfig(file);
+    const hosts: string[] = [];
+    for (const line of config) {
+        if (line.type !== SSHConfig.DIRECTIVE || line.param.toLowerCase() !== 'host') continue;
+        for (const name of valueList(line.value)) {
+            if (!/[*?!]/.test(name) && !hosts.includes(name)) hosts.push(name);
+        }
+    }
+    return hosts;
+}
+
+export function resolveHost(alias: string, file: string = DEFAULT_SSH_CONFIG): SshTarget {
+    const computed = loadSshConfig(file).compute(alias, { ignoreCase: true, matchExec: false });
+    const one = (key: string): string | undefined => {
+        const v = computed[key];
+        return Array.isArray(v) ? v[0] : v;
+    };
+    const many = (key: string): string[] => {
+        const v = computed[key];
+        return v === undefined ? [] : Array.isArray(v) ? v : v.split(/\s+/).filter(Boolean);
+    };
+
+    const hostName = one('hostname')?.replace(/%h/g, alias) ?? alias;
+    const portText = one('port') ?? '22';
+    const port = Number(portText);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new RemoteError('config', alias, `${file}: host ${alias}: bad Port "${portText}"`);
+    }
+    const user = one('user') ?? userInfo().username;
+    const tokens = { alias, hostName, port, user };
+
+    const explicit = many('identityfile');
+    const identityFiles = (
+        explicit.length > 0 ? explicit : DEFAULT_IDENTITIES.map((n) => `~/.ssh/${n}`)
+    ).map((f) => expandPath(f, tokens));
+    const knownHosts = many('userknownhostsfile');
+    const userKnownHostsFiles = (
+        knownHosts.length > 0 ? knownHosts : ['~/.ssh/known_hosts', '~/.ssh/known_hosts2']
+    ).map((f) => expandPath(f, tokens));
+
+    const proxyJump = one('proxyjump');
+    return {
+        alias,
+        hostName,
+        port,
+        user,
+        identityFiles,
+        identityFilesExplicit: explicit.length > 0,
+        identitiesOnly: yes(one('identitiesonly')),
+        userKnownHostsFiles,
+        strictHostKeyChecking: strictness(one('stricthostkeychecking')),
+        ...(proxyJump && proxyJump.toLowerCase() !== 'none' ? { proxyJump } : {}),
+        configFile: file,
+    };
+}
+
+function yes(value: string | undefined): boolean {
+    return value?.toLowerCase() === 'yes';
+}
+
+function strictness(value: string | undefined): StrictHostKeyChecking {
+    switch (value?.toLowerCase()) {
+        case 'yes':
+            return 'yes';
+        case 'accept-new':
+            return 'accept-new';
+        case 'no':
+        case 'off':
+            return 'no';
+        default:
+            return 'ask';
+    }
+}
+
+interface Tokens {
+    alias: string;
+    hostName: string;
+    port: number;
+    user: string;
+}
+
+/** `~` and the ssh_config(5) tokens that make sense for file paths. */
+function expandPath(path: string, t: Tokens): string {
+    const home = homedir();
+    const expanded = path.replace(/%([%dhnpru])/g, (_m, c: string) => {
+        const map: Record<string, string> = {
+            '%': '%',
+            d: home,
+            h: t.hostName,
+            n: t.alias,
+            p: String(t.port),
+            r: t.user,
+            u: userInfo().username,
+        };
+        return map[c] ?? '';
+    });
+    if (expanded === '~') return home;
+    if (expanded.startsWith('~/')) return join(home, expanded.slice(2));
+    return expanded;
+}
+
+function valueList(value: Directive['value']): string[] {
+    if (typeof value === 'string') return value.split(/\s+/).filter(Boolean);
+    return value.map((v) => v.val);
+}
+
+function expandIncludes(file: string, depth: number): string {
+    let text: string;
+    try {
+        text = readFileSync(file, 'utf8');
+    } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? 'error';
+        throw new RemoteError('config', basename(file), `cannot read ssh config ${file} (${code})`);
+    }
+    if (depth >= MAX_INCLUDE_DEPTH) {
+        throw new RemoteError('config', basename(file), `${file}: Include nested too deeply`);
+    }
+
+    return text
+        .split('\n')
+        .map((line) => {
+            const m = /^\s*include\s*[=\s]\s*(.+)$/i.exec(line);
+            if (!m?.[1]) return line;
+            return m[1]
+                .split(/\s+/)
+                .flatMap((pattern) => globFiles(includePath(pattern, file)))
+                .map((included) => expandIncludes(included, depth + 1))
+                .join('\n');
+        })
+        .join('\n');
+}
+
+/** Relative Include paths are relative to ~/.ssh for user configs, as in ssh_config(5). */
+function includePath(pattern: string, from: string): string {
+    const unquoted = pattern.replace(/^"(.*)"$/, '$1');
+    if (unquoted.startsWith('~/')) return join(homedir(), unquoted.slice(2));
+    if (isAbsolute(unquoted)) return unquoted;
+    const sshDir = join(homedir(), '.ssh');
+    return join(from.startsWith(sshDir) ? sshDir : dirname(from), unquoted);
+}
+
+// NOTE: only the last path segment may hold wildcards; that covers `config.d/*`, the form
+// people use, without pulling in a glob library.
+function globFiles(pattern: string): string[] {
+    const dir = dirname(pattern);
+    const name = basename(pattern);
+    if (!/[*?]/.test(name)) return [pattern];
+    const re = new RegExp(
+        '^' + name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$',
+    );
+    try {
+        return readdirSync(dir)
+            .filter((f) => re.test(f))
+            .sort()
+            .map((f) => join(dir, f));
+    } catch {
+        return [];
+    }
+}
