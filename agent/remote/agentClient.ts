@@ -127,7 +127,11 @@ export class JsonRpcAgentClient implements AgentClient {
         } catch (err) {
             if (err instanceof RemoteError) throw err;
             if (this.closed) throw this.closedError(method);
-            throw new RemoteError('agent-failed', this.host, `${this.host}: ${method}: ${describeError(err)}`);
+            throw new RemoteError(
+                'agent-failed',
+                this.host,
+                `${this.host}: ${method}: ${describeError(err)}`,
+            );
         } finally {
             clearTimeout(timer);
         }
@@ -136,7 +140,11 @@ export class JsonRpcAgentClient implements AgentClient {
     private closedError(method: string): RemoteError {
         if (this.closeReason instanceof RemoteError) return this.closeReason;
         const why = this.closeReason ? `: ${describeError(this.closeReason)}` : '';
-        return new RemoteError('closed', this.host, `${this.host}: connection closed during ${method}${why}`);
+        return new RemoteError(
+            'closed',
+            this.host,
+            `${this.host}: connection closed during ${method}${why}`,
+        );
     }
 
     private finish(reason?: Error): void {
@@ -161,7 +169,9 @@ export function connectLocalAgent(
         socket.once('error', (err: NodeJS.ErrnoException) => reject(localError(socketPath, err)));
         socket.once('connect', () => {
             socket.removeAllListeners('error');
-            const client = new JsonRpcAgentClient(socketPath, socket, socket, () => socket.destroy());
+            const client = new JsonRpcAgentClient(socketPath, socket, socket, () =>
+                socket.destroy(),
+            );
             socket.on('error', (err) => client.fail(localError(socketPath, err)));
             socket.on('close', () => client.close());
             resolve(client);
@@ -179,7 +189,11 @@ function localError(socketPath: string, err: NodeJS.ErrnoException): RemoteError
                 `no agent listening on ${socketPath} (${err.code}); is palisade-agent running?`,
             );
         case 'EACCES':
-            return new RemoteError('permission', socketPath, `${socketPath}: permission denied (run as root)`);
+            return new RemoteError(
+                'permission',
+                socketPath,
+                `${socketPath}: permission denied (run as root)`,
+            );
         default:
             return new RemoteError('unreachable', socketPath, `${socketPath}: ${err.message}`);
     }

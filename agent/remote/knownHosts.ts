@@ -90,7 +90,10 @@ export function entryMatchesHost(entry: KnownHostEntry, host: string, port: numb
 }
 
 function globMatch(pattern: string, text: string): boolean {
-    const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const re = pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.');
     return new RegExp(`^${re}$`).test(text);
 }
 

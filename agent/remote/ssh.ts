@@ -57,7 +57,11 @@ export async function connectAgentOverSsh(
     }
 }
 
-function openSsh(target: SshTarget, auth: AnyAuthMethod[], opts: SshConnectOptions): Promise<Client> {
+function openSsh(
+    target: SshTarget,
+    auth: AnyAuthMethod[],
+    opts: SshConnectOptions,
+): Promise<Client> {
     const host = target.alias;
     const conn = new Client();
     let hostKeyError: RemoteError | undefined;
@@ -93,7 +97,11 @@ function openSsh(target: SshTarget, auth: AnyAuthMethod[], opts: SshConnectOptio
                         hostKeyError =
                             err instanceof RemoteError
                                 ? err
-                                : new RemoteError('host-key-unknown', host, `${host}: ${describeError(err)}`);
+                                : new RemoteError(
+                                      'host-key-unknown',
+                                      host,
+                                      `${host}: ${describeError(err)}`,
+                                  );
                         verify(false);
                     },
                 );
@@ -112,7 +120,11 @@ function sshError(target: SshTarget, err: Error & { level?: string; code?: strin
         return new RemoteError('timeout', host, `${host}: timed out connecting to ${where}`);
     }
     const code = err.code ? ` (${err.code})` : '';
-    return new RemoteError('unreachable', host, `${host}: cannot reach ${where}${code}: ${describeError(err)}`);
+    return new RemoteError(
+        'unreachable',
+        host,
+        `${host}: cannot reach ${where}${code}: ${describeError(err)}`,
+    );
 }
 
 async function authMethods(target: SshTarget, opts: SshConnectOptions): Promise<AnyAuthMethod[]> {
@@ -143,7 +155,11 @@ async function authMethods(target: SshTarget, opts: SshConnectOptions): Promise<
         const passphrase = await opts.passphrase?.(file);
         if (passphrase === undefined) continue;
         if (utils.parseKey(key, passphrase) instanceof Error) {
-            throw new RemoteError('auth', target.alias, `${target.alias}: wrong passphrase for ${file}`);
+            throw new RemoteError(
+                'auth',
+                target.alias,
+                `${target.alias}: wrong passphrase for ${file}`,
+            );
         }
         methods.push({ type: 'publickey', username, key, passphrase });
     }
@@ -161,7 +177,13 @@ function openAgentChannel(
     return new Promise((resolve, reject) => {
         conn.exec(command, (err, channel: ClientChannel) => {
             if (err) {
-                reject(new RemoteError('agent-failed', host, `${host}: cannot run agent: ${err.message}`));
+                reject(
+                    new RemoteError(
+                        'agent-failed',
+                        host,
+                        `${host}: cannot run agent: ${err.message}`,
+                    ),
+                );
                 return;
             }
             let stderr = '';
@@ -212,7 +234,11 @@ function exitError(host: string, code: number | null, signal: string | undefined
         );
     }
     const how = signal ? `signal ${signal}` : `exit ${code ?? '?'}`;
-    return new RemoteError('agent-failed', host, `${host}: agent rpc ended (${how})${tail ? `: ${tail}` : ''}`);
+    return new RemoteError(
+        'agent-failed',
+        host,
+        `${host}: agent rpc ended (${how})${tail ? `: ${tail}` : ''}`,
+    );
 }
 
 function delay(ms: number): Promise<undefined> {

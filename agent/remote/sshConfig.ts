@@ -186,7 +186,12 @@ function globFiles(pattern: string): string[] {
     const name = basename(pattern);
     if (!/[*?]/.test(name)) return [pattern];
     const re = new RegExp(
-        '^' + name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$',
+        '^' +
+            name
+                .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                .replace(/\*/g, '.*')
+                .replace(/\?/g, '.') +
+            '$',
     );
     try {
         return readdirSync(dir)

@@ -1,0 +1,52 @@
+// Keys and labels for identities. Keys join and deduplicate (so they use every field that
+// makes two processes different services, and nothing that varies per instance); labels are
+// for people. Both are plain strings: renderers must still treat them as untrusted text.
+import type { ExternalIdentity, Identity } from '../protocol';
+
+export function identityKey(id: Identity): string {
+    switch (id.kind) {
+        case 'process':
+            // JSON keeps the key unambiguous even when a path contains a separator character.
+            return (
+                'process:' +
+                JSON.stringify([
+                    id.zone,
+                    id.host,
+                    id.binary,
+                    id.script ?? '',
+                    id.user,
+                    id.unit ?? '',
+                ])
+            );
+        case 'external':
+            return `external:${id.name}`;
+        case 'unknown':
+            return `unknown:${id.host}:${id.reason}`;
+    }
+}
+
+export function identityLabel(id: Identity): string {
+    switch (id.kind) {
+        case 'process': {
+            const program = id.script
+                ? `${baseName(id.binary)} ${baseName(id.script)}`
+                : baseName(id.binary);
+            const unit = id.unit ? ` (${id.unit})` : '';
+            return `${id.host}/${program}${unit}`;
+        }
+        case 'external':
+            return id.name;
+        case 'unknown':
+            return `${id.host}/? (${id.reason})`;
+    }
+}
+
+export function externalFor(address: string): ExternalIdentity {
+    const len = address.includes(':') ? 128 : 32;
+    return { kind: 'external', name: `cidr:${address}/${len}`, address };
+}
+
+function baseName(path: string): string {
+    const i = path.lastIndexOf('/');
+    return i >= 0 && i < path.length - 1 ? path.slice(i + 1) : path;
+}
