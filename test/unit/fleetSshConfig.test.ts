@@ -1,0 +1,83 @@
+// Named fleet* because this engineer's test files share that prefix; covers agent/remote/sshConfig.ts.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { listHosts, resolveHost } from '../../agent/remote/sshConfig';
+
+const dir = mkdtempSync(join(tmpdir(), 'palisade-sshcfg-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const config = join(dir, 'config');
+mkdirSync(join(dir, 'conf.d'));
+writeFileSync(
+    join(dir, 'conf.d', 'lab.conf'),
+    ['Host db', '    HostName 10.77.0.4', '    Port 2204', ''].join('\n'),
+);
+writeFileSync(
+    config,
+    [
+        'Host web api',
+        '    HostName 10.77.0.2',
+        '    Port 2202',
+        '    User deploy',
+        '    IdentityFile ~/.ssh/lab_%h',
+        '    IdentitiesOnly yes',
+        `    UserKnownHostsFile ${dir}/known_hosts ${dir}/known_hosts2`,
+        '    StrictHostKeyChecking accept-new',
+        'Host jumpy',
+        '    ProxyJump bastion',
+        `Include ${dir}/conf.d/*.conf`,
+        'Host *.example !skip.example',
+        '    User pattern',
+        'Host *',
+        '    User fallback',
+        '',
+    ].join('\n'),
+);
+
+describe('resolveHost', () => {
+    it('applies HostName, Port, User, IdentityFile with ~ and %h, and known_hosts files', () => {
+        const t = resolveHost('web', config);
+        expect(t).toMatchObject({
+            alias: 'web',
+            hostName: '10.77.0.2',
+            port: 2202,
+            user: 'deploy',
+            identityFiles: [join(homedir(), '.ssh', 'lab_10.77.0.2')],
+            identityFilesExplicit: true,
+            identitiesOnly: true,
+            userKnownHostsFiles: [`${dir}/known_hosts`, `${dir}/known_hosts2`],
+            strictHostKeyChecking: 'accept-new',
+            configFile: config,
+        });
+        expect(t.proxyJump).toBeUndefined();
+    });
+
+    it('falls back to the alias as host name, port 22, ssh default keys and ask', () => {
+        const t = resolveHost('plain', config);
+        expect(t).toMatchObject({ hostName: 'plain', port: 22, user: 'fallback' });
+        expect(t.identityFilesExplicit).toBe(false);
+        expect(t.identityFiles).toContain(join(homedir(), '.ssh', 'id_ed25519'));
+        expect(t.userKnownHostsFiles).toContain(join(homedir(), '.ssh', 'known_hosts'));
+        expect(t.strictHostKeyChecking).toBe('ask');
+    });
+
+    it('follows Include with wildcards', () => {
+        expect(resolveHost('db', config)).toMatchObject({ hostName: '10.77.0.4', port: 2204 });
+    });
+
+    it('keeps ProxyJump so that connecting can refuse it by name', () => {
+        expect(resolveHost('jumpy', config).proxyJump).toBe('bastion');
+    });
+
+    it('names the file when the config cannot be read', () => {
+        expect(() => resolveHost('web', join(dir, 'missing'))).toThrow(/missing/);
+    });
+});
+
+describe('listHosts', () => {
+    it('lists concrete aliases, skipping patterns and negations, including included files', () => {
+        expect(listHosts(config)).toEqual(['web', 'api', 'jumpy', 'db']);
+    });
+});
