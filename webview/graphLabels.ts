@@ -1,6 +1,11 @@
 // Text shown on graph nodes and edges. Every input string comes from a host and may be
 // hostile, so the output is plain text meant for cytoscape data fields, never for markup.
-import type { ExternalIdentity, FleetEdge, ProcessIdentity, UnknownIdentity } from '../agent/protocol';
+import type {
+    ExternalIdentity,
+    FleetEdge,
+    ProcessIdentity,
+    UnknownIdentity,
+} from '../agent/protocol';
 
 const MAX_LABEL_PART = 48;
 
@@ -55,7 +60,8 @@ export function formatCount(count: number): string {
     for (const [size, suffix] of units) {
         if (count >= size) {
             const scaled = count / size;
-            const text = scaled >= 10 ? String(Math.floor(scaled)) : String(Math.floor(scaled * 10) / 10);
+            const text =
+                scaled >= 10 ? String(Math.floor(scaled)) : String(Math.floor(scaled * 10) / 10);
             return `${text}${suffix}`;
         }
     }

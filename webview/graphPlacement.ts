@@ -72,7 +72,8 @@ function neighbourCentre(
 ): Position | undefined {
     const points: Position[] = [];
     for (const edge of next.edges.values()) {
-        const other = edge.source === id ? edge.target : edge.target === id ? edge.source : undefined;
+        const other =
+            edge.source === id ? edge.target : edge.target === id ? edge.source : undefined;
         const position = other === undefined || other === id ? undefined : known(other);
         if (position !== undefined) {
             points.push(position);
@@ -91,7 +92,8 @@ function siblingCentre(
     }
     const points: Position[] = [];
     for (const other of next.nodes.values()) {
-        const position = other.id !== node.id && other.parent === node.parent ? known(other.id) : undefined;
+        const position =
+            other.id !== node.id && other.parent === node.parent ? known(other.id) : undefined;
         if (position !== undefined) {
             points.push(position);
         }

@@ -50,7 +50,10 @@ export function graphStyle(): StylesheetJson {
             },
         },
         { selector: 'node[health = "ok"]', style: { 'border-color': ok } },
-        { selector: 'node[health = "degraded"]', style: { 'border-color': warn, 'border-width': 2 } },
+        {
+            selector: 'node[health = "degraded"]',
+            style: { 'border-color': warn, 'border-width': 2 },
+        },
         {
             selector: 'node[health = "unreachable"]',
             style: { 'border-color': error, 'border-width': 2 },
@@ -59,10 +62,18 @@ export function graphStyle(): StylesheetJson {
             selector: 'node[health = "unobserved"], node[kind = "external-group"]',
             style: { 'border-style': 'dashed' },
         },
-        { selector: 'node[kind = "external"]', style: { 'background-color': external, shape: 'diamond' } },
+        {
+            selector: 'node[kind = "external"]',
+            style: { 'background-color': external, shape: 'diamond' },
+        },
         {
             selector: 'node[kind = "unknown"]',
-            style: { 'background-color': warn, shape: 'octagon', 'border-width': 1, 'border-color': fg },
+            style: {
+                'background-color': warn,
+                shape: 'octagon',
+                'border-width': 1,
+                'border-color': fg,
+            },
         },
         {
             selector: 'edge',

@@ -146,7 +146,9 @@ cy.on('viewport dragfree', scheduleSave);
 cy.on('tap', 'node', (event) => showDetail(String(event.target.data('detail') ?? '')));
 cy.on('tap', 'edge', (event) => {
     const edge = event.target;
-    showDetail(`${edge.source().data('label')} → ${edge.target().data('label')}\n${edge.data('label')}`);
+    showDetail(
+        `${edge.source().data('label')} → ${edge.target().data('label')}\n${edge.data('label')}`,
+    );
 });
 cy.on('tap', (event) => {
     if (event.target === cy) {

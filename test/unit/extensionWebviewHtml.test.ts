@@ -59,7 +59,11 @@ describe('webviewHtml', () => {
     });
 
     it('escapes a URI that would break out of its attribute', () => {
-        const html = webviewHtml({ cspSource, nonce: 'n', scriptUri: 'x"><script>alert(1)</script>' });
+        const html = webviewHtml({
+            cspSource,
+            nonce: 'n',
+            scriptUri: 'x"><script>alert(1)</script>',
+        });
         expect(html.match(/<script\b/g)).toHaveLength(1);
     });
 });

@@ -22,12 +22,12 @@ describe('labels', () => {
     });
 
     it('shows a single-address cidr as the bare address', () => {
-        expect(externalLabel({ kind: 'external', name: 'cidr:10.9.0.7/32', address: '10.9.0.7' })).toBe(
-            '10.9.0.7',
-        );
-        expect(externalLabel({ kind: 'external', name: 'cidr:10.9.0.0/24', address: '10.9.0.1' })).toBe(
-            '10.9.0.0/24',
-        );
+        expect(
+            externalLabel({ kind: 'external', name: 'cidr:10.9.0.7/32', address: '10.9.0.7' }),
+        ).toBe('10.9.0.7');
+        expect(
+            externalLabel({ kind: 'external', name: 'cidr:10.9.0.0/24', address: '10.9.0.1' }),
+        ).toBe('10.9.0.0/24');
     });
 
     it('bounds the length of an untrusted name', () => {

@@ -11,7 +11,16 @@ import {
 } from '../../webview/graphModel';
 
 function proc(host: string, binary: string, extra: Partial<ProcessIdentity> = {}): ProcessIdentity {
-    return { kind: 'process', zone: 'lab', host, binary, user: 'root', uid: 0, cgroup: '/', ...extra };
+    return {
+        kind: 'process',
+        zone: 'lab',
+        host,
+        binary,
+        user: 'root',
+        uid: 0,
+        cgroup: '/',
+        ...extra,
+    };
 }
 
 const nginx = proc('web', '/usr/sbin/nginx', { unit: 'nginx.service' });
@@ -21,7 +30,17 @@ const stripe: Identity = { kind: 'external', name: 'dns:pay.example.lab', addres
 const ghost: Identity = { kind: 'unknown', reason: 'exited', host: 'api' };
 
 function edge(id: string, client: Identity, server: Identity, port: number, count = 1): FleetEdge {
-    return { id, client, server, protocol: 'tcp', port, count, firstSeen: 1, lastSeen: 2, seenBy: [] };
+    return {
+        id,
+        client,
+        server,
+        protocol: 'tcp',
+        port,
+        count,
+        firstSeen: 1,
+        lastSeen: 2,
+        seenBy: [],
+    };
 }
 
 function graph(edges: FleetEdge[], hosts = ['web', 'api', 'db']): FleetGraph {
@@ -148,7 +167,9 @@ describe('diffElements', () => {
         const shrunk = graph(base.edges.slice(0, 2));
         const diff = diffElements(buildElements(base), buildElements(shrunk));
         expect(diff.removedEdges).toEqual(['edge:e3']);
-        expect(diff.removedNodes.sort()).toEqual([EXTERNAL_GROUP_ID, identityNodeId(stripe)].sort());
+        expect(diff.removedNodes.sort()).toEqual(
+            [EXTERNAL_GROUP_ID, identityNodeId(stripe)].sort(),
+        );
     });
 
     it('updates a host whose health changed', () => {

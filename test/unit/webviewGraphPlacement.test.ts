@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetGraph, ProcessIdentity } from '../../agent/protocol';
-import { buildElements, diffElements, emptyElements, identityNodeId } from '../../webview/graphModel';
+import {
+    buildElements,
+    diffElements,
+    emptyElements,
+    identityNodeId,
+} from '../../webview/graphModel';
 import { placeNewNodes, type Position } from '../../webview/graphPlacement';
 
 function proc(host: string, binary: string): ProcessIdentity {
@@ -41,11 +46,18 @@ describe('placeNewNodes', () => {
 
     it('places nothing when nothing is on screen, leaving it to a full layout', () => {
         const next = buildElements(graph([[web, api]]));
-        expect(placeNewNodes(diffElements(emptyElements(), next), next, () => undefined).size).toBe(0);
+        expect(placeNewNodes(diffElements(emptyElements(), next), next, () => undefined).size).toBe(
+            0,
+        );
     });
 
     it('places a new node near the node it connects to and moves no existing node', () => {
-        const next = buildElements(graph([[web, api], [batch, web]]));
+        const next = buildElements(
+            graph([
+                [web, api],
+                [batch, web],
+            ]),
+        );
         const placed = placeNewNodes(diffElements(before, next), next, (id) => onScreen.get(id));
         expect([...placed.keys()]).toEqual([identityNodeId(batch)]);
         const position = placed.get(identityNodeId(batch));
@@ -54,7 +66,12 @@ describe('placeNewNodes', () => {
     });
 
     it('places a node with no placed neighbour right of everything on screen', () => {
-        const next = buildElements(graph([[web, api], [lonely, lonely]]));
+        const next = buildElements(
+            graph([
+                [web, api],
+                [lonely, lonely],
+            ]),
+        );
         const placed = placeNewNodes(diffElements(before, next), next, (id) => onScreen.get(id));
         expect(placed.get(identityNodeId(lonely))?.x).toBeGreaterThan(400);
     });
