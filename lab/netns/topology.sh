@@ -96,13 +96,29 @@ lab_stop_processes() {
         if [[ -e $LAB_CG/cgroup.kill ]]; then
             echo 1 >"$LAB_CG/cgroup.kill"
         else
-            mapfile -t pids < <(lab_all_pids)
-            kill -KILL "${pids[@]}" 2>/dev/null || true
+            local -a rest
+            mapfile -t rest < <(lab_all_pids)
+            kill -KILL "${rest[@]}" 2>/dev/null || true
         fi
         lab_wait_no_pids 10 || die "processes left in $LAB_CG: $(lab_all_pids | xargs)"
     fi
 
     find "$LAB_CG" -depth -type d -exec rmdir {} +
+    lab_wait_reaped "${pids[@]}"
+}
+
+# A killed service leaves the cgroup at once but stays in /proc until its new parent (init)
+# reaps it; wait a little so that callers see the processes gone.
+lab_wait_reaped() {
+    local deadline=$((SECONDS + 5)) pid left
+    while ((SECONDS < deadline)); do
+        left=0
+        for pid in "$@"; do
+            [[ -e /proc/$pid ]] && left=1 && break
+        done
+        ((left)) || return 0
+        sleep 0.1
+    done
 }
 
 lab_teardown() {
