@@ -16,7 +16,10 @@ import {
 } from '../../agent/remote/knownHosts';
 
 function newKey(type: 'ed25519' | 'ecdsa' = 'ed25519'): { line: string; blob: Buffer } {
-    const pair = utils.generateKeyPairSync(type, type === 'ecdsa' ? { bits: 256 } : undefined);
+    const pair =
+        type === 'ecdsa'
+            ? utils.generateKeyPairSync('ecdsa', { bits: 256 })
+            : utils.generateKeyPairSync('ed25519');
     const [algo, b64] = pair.public.split(' ');
     return { line: `${algo} ${b64}`, blob: Buffer.from(b64 ?? '', 'base64') };
 }
