@@ -1,0 +1,192 @@
+// The agent: datapath events → identities → flows and links, served over JSON-RPC.
+import * as os from 'node:os';
+import { Datapath } from './bpf/datapath';
+import { Counter, FlowEvent } from './bpf/layout';
+import { FlowTable } from './flows';
+import { CANARY_PORT, runCanary } from './health';
+import { IdentityResolver } from './identity/resolver';
+import type { Logger } from './log';
+import {
+    AgentStatus,
+    FlowsParams,
+    Methods,
+    Notifications,
+    PROTOCOL_VERSION,
+} from './protocol';
+import { RpcServer, startRpcServer } from './rpc/server';
+
+export const VERSION = '0.1.0';
+const IPPROTO_TCP = 6;
+
+export interface AgentOptions {
+    host: string;
+    zone: string;
+    objectPath: string;
+    cgroupMount: string;
+    cgroupPath: string;
+    pinDir: string;
+    socketPath: string;
+    log: Logger;
+    /** How often the canary re-proves the hooks are effective. */
+    healthIntervalMs?: number;
+}
+
+export class Agent {
+    private datapath!: Datapath;
+    private rpc!: RpcServer;
+    private readonly table: FlowTable;
+    private readonly resolver: IdentityResolver;
+    private readonly timers: NodeJS.Timeout[] = [];
+    private readonly waiters = new Map<number, () => void>();
+    private readonly canaryPids = new Set<number>();
+    private problems: string[] = [];
+    private identityMisses = 0;
+    private readonly startedAt = Date.now();
+
+    constructor(private readonly opts: AgentOptions) {
+        this.table = new FlowTable(opts.host);
+        this.resolver = new IdentityResolver({
+            host: opts.host,
+            zone: opts.zone,
+            cgroupMount: opts.cgroupMount,
+            cgroupRoot: opts.cgroupPath,
+        });
+    }
+
+    async start(): Promise<void> {
+        try {
+            await this.startSteps();
+        } catch (err) {
+            await this.stop();
+            throw err;
+        }
+    }
+
+    private async startSteps(): Promise<void> {
+        const { log } = this.opts;
+        this.datapath = Datapath.open({
+            objectPath: this.opts.objectPath,
+            cgroupPath: this.opts.cgroupPath,
+            pinDir: this.opts.pinDir,
+            log: log.child('bpf'),
+        });
+        this.datapath.onEvent((ev) => this.onFlowEvent(ev));
+
+        this.rpc = await startRpcServer(
+            this.opts.socketPath,
+            {
+                [Methods.status]: () => this.status(),
+                [Methods.flows]: (p) => {
+                    const params = (p ?? {}) as FlowsParams;
+                    return this.table.flows(params.after ?? 0, Math.min(params.limit ?? 1000, 10_000));
+                },
+                [Methods.links]: () => this.table.links(),
+            },
+            Methods.subscribe,
+            log.child('rpc'),
+        );
+
+        // Kernel counters and change notifications, batched once a second.
+        this.every(1000, () => {
+            this.datapath.drain();
+            this.table.refresh((raw) => this.datapath.flowStats(raw), Date.now());
+            const changed = this.table.takeChanged();
+            if (changed.length > 0) {
+                this.rpc.broadcast(Notifications.linksChanged, { host: this.opts.host, links: changed });
+            }
+        });
+        await this.checkHealth();
+        this.every(this.opts.healthIntervalMs ?? 60_000, () => void this.checkHealth());
+    }
+
+    private every(ms: number, fn: () => void): void {
+        const t = setInterval(fn, ms);
+        t.unref();
+        this.timers.push(t);
+    }
+
+    private onFlowEvent(ev: FlowEvent): void {
+        const { key } = ev;
+        const waiter = this.waiters.get(key.tgid);
+        if (waiter && key.port === CANARY_PORT) {
+            this.canaryPids.add(key.tgid);
+            waiter();
+        }
+        if (this.canaryPids.has(key.tgid)) return;
+
+        const resolved = this.resolver.resolve(ev);
+        if (resolved.miss) this.identityMisses++;
+        this.table.add({
+            direction: key.direction === 1 ? 'ingress' : 'egress',
+            protocol: key.proto === IPPROTO_TCP ? 'tcp' : 'udp',
+            local: resolved.identity,
+            pid: resolved.pid,
+            startNs: resolved.startNs,
+            remoteAddress: key.address,
+            port: key.port,
+            kernelKey: key.raw,
+            count: 1,
+            at: Date.now(),
+        });
+    }
+
+    private async checkHealth(): Promise<void> {
+        const result = await runCanary(this.opts.cgroupPath, (pid, timeoutMs) =>
+            new Promise<boolean>((resolve) => {
+                const timer = setTimeout(() => {
+                    this.waiters.delete(pid);
+                    resolve(false);
+                }, timeoutMs);
+                this.waiters.set(pid, () => {
+                    clearTimeout(timer);
+                    this.waiters.delete(pid);
+                    resolve(true);
+                });
+            }),
+        );
+        const before = this.problems.join();
+        this.problems = result.ok ? [] : [result.problem ?? 'self-check failed'];
+        if (this.problems.join() !== before) {
+            if (result.ok) this.opts.log.info('self-check passed: hooks are effective');
+            else this.opts.log.error('degraded: not observing', { problem: result.problem });
+        }
+    }
+
+    status(): AgentStatus {
+        const k = this.datapath.counters();
+        return {
+            protocolVersion: PROTOCOL_VERSION,
+            version: VERSION,
+            host: this.opts.host,
+            zone: this.opts.zone,
+            addresses: hostAddresses(),
+            cgroup: this.opts.cgroupPath,
+            pinDir: this.opts.pinDir,
+            health: this.problems.length === 0 ? 'ok' : 'degraded',
+            problems: [...this.problems],
+            attached: [...this.datapath.attached],
+            startedAt: this.startedAt,
+            counters: {
+                events: k[Counter.events] ?? 0,
+                lostEvents: k[Counter.ringFull] ?? 0,
+                identityMisses: this.identityMisses,
+                flows: this.table.flowCount,
+                links: this.table.linkCount,
+            },
+        };
+    }
+
+    async stop(): Promise<void> {
+        for (const t of this.timers) clearInterval(t);
+        await this.rpc?.close();
+        this.datapath?.close();
+    }
+}
+
+function hostAddresses(): string[] {
+    const out: string[] = [];
+    for (const list of Object.values(os.networkInterfaces())) {
+        for (const a of list ?? []) out.push(a.address);
+    }
+    return out;
+}

@@ -1,0 +1,237 @@
+// Loads bpf/palisade.bpf.o, pins its maps and links, attaches the hooks and
+// streams events. Bootstrap order: open → pin paths → load → attach → pin links
+// → retire stale pins → poll. One cleanup path: close().
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Logger } from '../log';
+import {
+    bpf,
+    c,
+    copyOut,
+    errorText,
+    failed,
+    koffi,
+    lastError,
+    PrintFn,
+    Ptr,
+    RingSampleFn,
+} from './libbpf';
+import { COUNTER_SLOTS, decodeEvent, decodeStats, FlowEvent, FlowStats, SIZE } from './layout';
+
+const TRACEPOINTS = ['pal_fork', 'pal_exec', 'pal_exit'];
+const CGROUP_HOOKS = [
+    'pal_sock_create',
+    'pal_connect4',
+    'pal_connect6',
+    'pal_sendmsg4',
+    'pal_sendmsg6',
+    'pal_sockops',
+];
+const MAPS = ['pal_procs', 'pal_images', 'pal_flows', 'pal_sk_owner', 'pal_events', 'pal_counters'];
+
+export interface DatapathOptions {
+    objectPath: string;
+    /** cgroup v2 directory whose subtree is observed. */
+    cgroupPath: string;
+    /** bpffs directory for this agent's pins. */
+    pinDir: string;
+    log: Logger;
+}
+
+export class DatapathError extends Error {
+    constructor(
+        readonly step: string,
+        message: string,
+    ) {
+        super(`${step}: ${message}`);
+    }
+}
+
+let printHook: bigint | undefined;
+
+/** Route libbpf's own messages into our logger (once per process). */
+function routeLibbpfLog(log: Logger): void {
+    if (printHook !== undefined) return;
+    const buf = Buffer.alloc(1024);
+    printHook = koffi.register((level: number, fmt: string, ap: Ptr) => {
+        const n = c.vsnprintf(buf, buf.length, fmt, ap);
+        const text = buf.toString('utf8', 0, Math.min(n, buf.length - 1)).trimEnd();
+        if (level === 0) log.warn('libbpf', { text });
+        else log.debug('libbpf', { text });
+        return 0;
+    }, koffi.pointer(PrintFn));
+    bpf.setPrint(printHook);
+}
+
+export class Datapath {
+    readonly attached: string[] = [];
+    private obj: Ptr;
+    private links: Ptr[] = [];
+    private ring: Ptr;
+    private ringCallback: bigint | undefined;
+    private poller: { close(): void } | undefined;
+    private cgroupFd = -1;
+    private listeners: ((ev: FlowEvent) => void)[] = [];
+    private readonly maps = new Map<string, Ptr>();
+    private closed = false;
+
+    private constructor(private readonly opts: DatapathOptions) {}
+
+    static open(opts: DatapathOptions): Datapath {
+        const dp = new Datapath(opts);
+        try {
+            dp.load();
+            dp.attach();
+            dp.startRing();
+        } catch (err) {
+            dp.close({ keepPins: false });
+            throw err;
+        }
+        return dp;
+    }
+
+    onEvent(cb: (ev: FlowEvent) => void): void {
+        this.listeners.push(cb);
+    }
+
+    private load(): void {
+        const { objectPath, pinDir, log } = this.opts;
+        routeLibbpfLog(log);
+        fs.mkdirSync(path.join(pinDir, 'links'), { recursive: true, mode: 0o700 });
+
+        for (let attempt = 0; attempt < 2; attempt++) {
+            this.obj = bpf.objectOpenFile(objectPath, null);
+            if (failed(this.obj)) throw new DatapathError('open', `${objectPath}: ${lastError()}`);
+            for (const name of MAPS) {
+                const map = bpf.findMap(this.obj, name);
+                if (failed(map)) throw new DatapathError('open', `map ${name} missing in object`);
+                this.maps.set(name, map);
+                bpf.mapSetPinPath(map, path.join(pinDir, name));
+            }
+            const ret = bpf.objectLoad(this.obj);
+            if (ret === 0) return;
+
+            bpf.objectClose(this.obj);
+            this.obj = undefined;
+            this.maps.clear();
+            // Pinned maps from an older, incompatible build block reuse: drop them once.
+            if (attempt === 0 && MAPS.some((m) => fs.existsSync(path.join(pinDir, m)))) {
+                log.warn('pinned maps incompatible with this build; recreating them', { pinDir });
+                for (const m of MAPS) fs.rmSync(path.join(pinDir, m), { force: true });
+                continue;
+            }
+            throw new DatapathError('load', `${errorText(ret)}; the verifier log is in the agent log`);
+        }
+    }
+
+    private attach(): void {
+        const { cgroupPath, pinDir, log } = this.opts;
+        this.cgroupFd = fs.openSync(cgroupPath, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+
+        for (const name of [...TRACEPOINTS, ...CGROUP_HOOKS]) {
+            const prog = bpf.findProgram(this.obj, name);
+            if (failed(prog)) throw new DatapathError('attach', `program ${name} missing`);
+            const link = CGROUP_HOOKS.includes(name)
+                ? bpf.programAttachCgroup(prog, this.cgroupFd)
+                : bpf.programAttach(prog);
+            if (failed(link)) throw new DatapathError('attach', `${name}: ${lastError()}`);
+            this.links.push(link);
+            this.attached.push(name);
+
+            // A pin left by a crashed agent still holds its attachment. The new link is
+            // attached first, then the stale one is released: no gap, and one of each after.
+            const pin = path.join(pinDir, 'links', name);
+            if (fs.existsSync(pin)) {
+                log.info('retiring stale link pin from an earlier run', { pin });
+                fs.rmSync(pin);
+            }
+            const ret = bpf.linkPin(link, pin);
+            if (ret !== 0) throw new DatapathError('pin', `${pin}: ${errorText(ret)}`);
+        }
+        log.info('datapath attached', { cgroup: cgroupPath, hooks: this.attached.length });
+    }
+
+    private startRing(): void {
+        const fd = bpf.mapFd(this.maps.get('pal_events'));
+        this.ringCallback = koffi.register((_ctx: Ptr, data: Ptr, size: number) => {
+            this.dispatch(copyOut(data, Number(size)));
+            return 0;
+        }, koffi.pointer(RingSampleFn));
+        this.ring = bpf.ringNew(fd, this.ringCallback, null, null);
+        if (failed(this.ring)) throw new DatapathError('ring', lastError());
+
+        // libuv watches the ring's epoll fd: no busy polling, no blocked event loop.
+        const epollFd = bpf.ringEpollFd(this.ring);
+        this.poller = koffi.node.poll(epollFd, { readable: true }, () => this.drain());
+    }
+
+    /** Consume everything queued in the ring buffer now. */
+    drain(): void {
+        if (this.ring && !this.closed) bpf.ringConsume(this.ring);
+    }
+
+    private dispatch(buf: Buffer): void {
+        let ev: FlowEvent;
+        try {
+            ev = decodeEvent(buf);
+        } catch (err) {
+            this.opts.log.warn('undecodable event', { error: String(err) });
+            return;
+        }
+        for (const cb of this.listeners) {
+            try {
+                cb(ev);
+            } catch (err) {
+                this.opts.log.error('event handler failed', { error: String(err) });
+            }
+        }
+    }
+
+    counters(): number[] {
+        const map = this.maps.get('pal_counters');
+        const key = Buffer.alloc(4);
+        const value = Buffer.alloc(8);
+        const out: number[] = [];
+        for (let i = 0; i < COUNTER_SLOTS; i++) {
+            key.writeUInt32LE(i);
+            out.push(bpf.mapLookup(map, key, 4, value, 8, 0) === 0 ? Number(value.readBigUInt64LE()) : 0);
+        }
+        return out;
+    }
+
+    /** Kernel counters of one flow key; undefined once evicted. */
+    flowStats(rawKey: Buffer): FlowStats | undefined {
+        const value = Buffer.alloc(SIZE.flowStats);
+        const ret = bpf.mapLookup(this.maps.get('pal_flows'), rawKey, SIZE.flowKey, value, value.length, 0);
+        return ret === 0 ? decodeStats(value) : undefined;
+    }
+
+    /**
+     * Detach and release. A clean stop removes every pin: a stopped firewall leaves nothing
+     * behind. keepPins is for tests that simulate a crash.
+     */
+    close({ keepPins = false } = {}): void {
+        if (this.closed) return;
+        this.closed = true;
+        this.poller?.close();
+        if (this.ring) bpf.ringFree(this.ring);
+        if (this.ringCallback !== undefined) koffi.unregister(this.ringCallback);
+        for (const link of this.links) {
+            if (!keepPins) bpf.linkUnpin(link);
+            bpf.linkDestroy(link);
+        }
+        this.links = [];
+        if (!keepPins) {
+            for (const name of MAPS) fs.rmSync(path.join(this.opts.pinDir, name), { force: true });
+            fs.rmSync(path.join(this.opts.pinDir, 'links'), { recursive: true, force: true });
+            try {
+                fs.rmdirSync(this.opts.pinDir);
+            } catch {
+                // Not empty or already gone: someone else's pins stay untouched.
+            }
+        }
+        if (this.obj) bpf.objectClose(this.obj);
+        if (this.cgroupFd >= 0) fs.closeSync(this.cgroupFd);
+        this.cgroupFd = -1;
+    }
+}

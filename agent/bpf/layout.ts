@@ -1,0 +1,171 @@
+// Mirror of bpf/palisade.h. Offsets are checked against the object's BTF by
+// test/root/datapath.test.ts; change both files together.
+
+export const PATH_LEN = 256;
+export const ARGS_LEN = 256;
+
+export const ImageFlags = {
+    script: 1 << 0,
+    exeTruncated: 1 << 1,
+    cwdTruncated: 1 << 2,
+    parentKnown: 1 << 3,
+} as const;
+
+export const EventFlags = {
+    hasImage: 1 << 0,
+    noOwner: 1 << 1,
+} as const;
+
+export const Counter = {
+    events: 0,
+    ringFull: 1,
+    noImage: 2,
+    execs: 3,
+    flowHits: 4,
+} as const;
+export const COUNTER_SLOTS = 8;
+
+export const SIZE = {
+    image: 1328,
+    flowKey: 48,
+    flowStats: 24,
+    event: 1408,
+} as const;
+
+export interface Image {
+    imageId: bigint;
+    startNs: bigint;
+    cgroupId: bigint;
+    tgid: number;
+    ppid: number;
+    uid: number;
+    euid: number;
+    flags: number;
+    exe: string;
+    filename: string;
+    cwd: string;
+    args: string[];
+    parentExe: string;
+}
+
+export interface FlowKey {
+    startNs: bigint;
+    imageId: bigint;
+    tgid: number;
+    family: 4 | 6;
+    proto: number;
+    direction: 0 | 1;
+    port: number;
+    address: string;
+    /** The raw key, to look its counters up in the kernel map. */
+    raw: Buffer;
+}
+
+export interface FlowEvent {
+    type: number;
+    flags: number;
+    key: FlowKey;
+    tsNs: bigint;
+    cgroupId: bigint;
+    uid: number;
+    euid: number;
+    image?: Image;
+}
+
+export interface FlowStats {
+    count: bigint;
+    firstNs: bigint;
+    lastNs: bigint;
+}
+
+function cstr(buf: Buffer, off: number, len: number): string {
+    const end = buf.indexOf(0, off);
+    const stop = end === -1 || end > off + len ? off + len : end;
+    return buf.toString('utf8', off, stop);
+}
+
+export function formatAddress(family: 4 | 6, bytes: Buffer): string {
+    if (family === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+    const groups: string[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i).toString(16));
+    // Compress the longest run of zero groups, as RFC 5952 asks.
+    let best = -1;
+    let bestLen = 0;
+    for (let i = 0; i < 8; ) {
+        if (groups[i] !== '0') {
+            i++;
+            continue;
+        }
+        let j = i;
+        while (j < 8 && groups[j] === '0') j++;
+        if (j - i > bestLen && j - i > 1) {
+            best = i;
+            bestLen = j - i;
+        }
+        i = j;
+    }
+    if (best === -1) return groups.join(':');
+    const head = groups.slice(0, best).join(':');
+    const tail = groups.slice(best + bestLen).join(':');
+    return `${head}::${tail}`;
+}
+
+export function decodeFlowKey(buf: Buffer, off = 0): FlowKey {
+    const family = buf.readUInt8(off + 20) === 6 ? 6 : 4;
+    return {
+        startNs: buf.readBigUInt64LE(off),
+        imageId: buf.readBigUInt64LE(off + 8),
+        tgid: buf.readUInt32LE(off + 16),
+        family,
+        proto: buf.readUInt8(off + 21),
+        direction: buf.readUInt8(off + 22) === 1 ? 1 : 0,
+        port: buf.readUInt16LE(off + 24),
+        address: formatAddress(family, buf.subarray(off + 28, off + 44)),
+        raw: Buffer.from(buf.subarray(off, off + SIZE.flowKey)),
+    };
+}
+
+export function decodeImage(buf: Buffer, off = 0): Image {
+    const argsLen = Math.min(buf.readUInt32LE(off + 44), ARGS_LEN);
+    const argBytes = buf.subarray(off + 816, off + 816 + argsLen);
+    const args = argBytes.toString('utf8').split('\0');
+    if (args.length > 0 && args[args.length - 1] === '') args.pop();
+    return {
+        imageId: buf.readBigUInt64LE(off),
+        startNs: buf.readBigUInt64LE(off + 8),
+        cgroupId: buf.readBigUInt64LE(off + 16),
+        tgid: buf.readUInt32LE(off + 24),
+        ppid: buf.readUInt32LE(off + 28),
+        uid: buf.readUInt32LE(off + 32),
+        euid: buf.readUInt32LE(off + 36),
+        flags: buf.readUInt32LE(off + 40),
+        exe: cstr(buf, off + 48, PATH_LEN),
+        filename: cstr(buf, off + 304, PATH_LEN),
+        cwd: cstr(buf, off + 560, PATH_LEN),
+        args,
+        parentExe: cstr(buf, off + 1072, PATH_LEN),
+    };
+}
+
+export function decodeEvent(buf: Buffer): FlowEvent {
+    if (buf.length < SIZE.event) throw new Error(`short event: ${buf.length} bytes`);
+    const flags = buf.readUInt32LE(4);
+    return {
+        type: buf.readUInt32LE(0),
+        flags,
+        key: decodeFlowKey(buf, 8),
+        tsNs: buf.readBigUInt64LE(56),
+        cgroupId: buf.readBigUInt64LE(64),
+        uid: buf.readUInt32LE(72),
+        euid: buf.readUInt32LE(76),
+        image: flags & EventFlags.hasImage ? decodeImage(buf, 80) : undefined,
+    };
+}
+
+export function decodeStats(buf: Buffer): FlowStats {
+    return {
+        count: buf.readBigUInt64LE(0),
+        firstNs: buf.readBigUInt64LE(8),
+        lastNs: buf.readBigUInt64LE(16),
+    };
+}

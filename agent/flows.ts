@@ -1,0 +1,134 @@
+// Flows (each first sighting of a process instance talking to a destination) and the links
+// they aggregate into by identity. Counts come from the kernel's per-key counters.
+import { identityKey } from './fleet/identity';
+import type { Direction, FlowRecord, HostLink, Identity, Protocol } from './protocol';
+
+export interface Observation {
+    direction: Direction;
+    protocol: Protocol;
+    local: Identity;
+    pid: number;
+    startNs: bigint;
+    remoteAddress: string;
+    port: number;
+    /** The kernel map key, to refresh counts; absent for replayed data. */
+    kernelKey?: Buffer;
+    count: number;
+    at: number;
+}
+
+interface Tracked {
+    flow: FlowRecord;
+    link: HostLink;
+    lastKernelCount: number;
+}
+
+export class FlowTable {
+    private readonly flowsList: FlowRecord[] = [];
+    private readonly linkMap = new Map<string, HostLink>();
+    private readonly tracked = new Map<string, Tracked>();
+    private readonly changed = new Set<string>();
+    private nextId = 1;
+
+    constructor(
+        private readonly host: string,
+        private readonly maxFlows = 20_000,
+    ) {}
+
+    add(o: Observation): FlowRecord {
+        const flow: FlowRecord = {
+            id: this.nextId++,
+            host: this.host,
+            direction: o.direction,
+            protocol: o.protocol,
+            local: o.local,
+            pid: o.pid,
+            startNs: o.startNs.toString(),
+            remoteAddress: o.remoteAddress,
+            port: o.port,
+            count: o.count,
+            firstSeen: o.at,
+            lastSeen: o.at,
+        };
+        this.flowsList.push(flow);
+        if (this.flowsList.length > this.maxFlows) this.flowsList.splice(0, this.maxFlows / 10);
+
+        const key = [o.direction, o.protocol, identityKey(o.local), o.remoteAddress, o.port].join('|');
+        let link = this.linkMap.get(key);
+        if (!link) {
+            link = {
+                key,
+                host: this.host,
+                direction: o.direction,
+                protocol: o.protocol,
+                local: o.local,
+                remoteAddress: o.remoteAddress,
+                port: o.port,
+                count: 0,
+                firstSeen: o.at,
+                lastSeen: o.at,
+            };
+            this.linkMap.set(key, link);
+        }
+        link.count += o.count;
+        link.lastSeen = Math.max(link.lastSeen, o.at);
+        this.changed.add(key);
+
+        if (o.kernelKey) {
+            this.tracked.set(o.kernelKey.toString('hex'), {
+                flow,
+                link,
+                lastKernelCount: o.count,
+            });
+        }
+        return flow;
+    }
+
+    /** Fold the kernel's repeat counts into flows and links; forget evicted keys. */
+    refresh(lookup: (raw: Buffer) => { count: bigint } | undefined, now: number): void {
+        for (const [hex, t] of this.tracked) {
+            const stats = lookup(Buffer.from(hex, 'hex'));
+            if (!stats) {
+                this.tracked.delete(hex);
+                continue;
+            }
+            const count = Number(stats.count);
+            const delta = count - t.lastKernelCount;
+            if (delta <= 0) continue;
+            t.lastKernelCount = count;
+            t.flow.count += delta;
+            t.flow.lastSeen = now;
+            t.link.count += delta;
+            t.link.lastSeen = now;
+            this.changed.add(t.link.key);
+        }
+    }
+
+    flows(after = 0, limit = 1000): FlowRecord[] {
+        const out = this.flowsList.filter((f) => f.id > after);
+        return out.slice(0, limit);
+    }
+
+    links(): HostLink[] {
+        return [...this.linkMap.values()];
+    }
+
+    /** Links changed since the last call. */
+    takeChanged(): HostLink[] {
+        const out: HostLink[] = [];
+        for (const key of this.changed) {
+            const link = this.linkMap.get(key);
+            if (link) out.push(link);
+        }
+        this.changed.clear();
+        return out;
+    }
+
+    get flowCount(): number {
+        return this.nextId - 1;
+    }
+
+    get linkCount(): number {
+        return this.linkMap.size;
+    }
+}

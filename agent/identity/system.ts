@@ -1,0 +1,174 @@
+// Facts the agent reads from the host: user names, cgroup paths, and /proc for processes
+// that started before the datapath could see their exec.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ExecFacts } from './program';
+
+export function cgroup2Mount(mounts = '/proc/mounts'): string {
+    for (const line of fs.readFileSync(mounts, 'utf8').split('\n')) {
+        const [, mountPoint, type] = line.split(' ');
+        if (type === 'cgroup2' && mountPoint) return mountPoint.replace(/\\040/g, ' ');
+    }
+    throw new Error('no cgroup2 filesystem is mounted (see /proc/mounts)');
+}
+
+export class Users {
+    private names = new Map<number, string>();
+    private loadedAt = 0;
+
+    name(uid: number): string {
+        if (!this.names.has(uid) && Date.now() - this.loadedAt > 5000) this.load();
+        return this.names.get(uid) ?? String(uid);
+    }
+
+    private load(): void {
+        this.loadedAt = Date.now();
+        try {
+            for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+                const [name, , uid] = line.split(':');
+                if (name && uid && /^\d+$/.test(uid)) this.names.set(Number(uid), name);
+            }
+        } catch {
+            // No passwd file: numeric uids are still exact.
+        }
+    }
+}
+
+/** cgroup v2 ids are the inode numbers of the cgroup directories. */
+export class Cgroups {
+    private byId = new Map<string, string>();
+    private scannedAt = 0;
+
+    constructor(private readonly mount: string) {}
+
+    /** Path relative to the cgroup2 mount, e.g. `/palisade-lab/web/nginx.service`. */
+    pathOf(id: bigint): string | undefined {
+        const key = id.toString();
+        const hit = this.byId.get(key);
+        if (hit !== undefined) return hit;
+        // A new cgroup appeared since the last scan; rescan at most once a second.
+        if (Date.now() - this.scannedAt > 1000) {
+            this.scan();
+            return this.byId.get(key);
+        }
+        return undefined;
+    }
+
+    private scan(): void {
+        this.scannedAt = Date.now();
+        const walk = (dir: string, depth: number) => {
+            let st: fs.BigIntStats;
+            try {
+                st = fs.statSync(dir, { bigint: true });
+            } catch {
+                return;
+            }
+            const rel = '/' + path.relative(this.mount, dir);
+            this.byId.set(st.ino.toString(), rel === '/' ? '/' : rel);
+            if (depth > 12) return;
+            let entries: fs.Dirent[] = [];
+            try {
+                entries = fs.readdirSync(dir, { withFileTypes: true });
+            } catch {
+                return;
+            }
+            for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name), depth + 1);
+        };
+        walk(this.mount, 0);
+    }
+}
+
+const CLK_TCK = 100;
+const NS_PER_TICK = 1_000_000_000n / BigInt(CLK_TCK);
+
+export interface ProcFacts extends ExecFacts {
+    ppid: number;
+    parentExe?: string;
+}
+
+/**
+ * Exec facts of a live process from /proc, only if it is still the same process instance
+ * (start time matches): a reused pid must give a miss, never somebody else's name.
+ */
+export function procFacts(tgid: number, startNs: bigint, proc = '/proc'): ProcFacts | undefined {
+    try {
+        const stat = fs.readFileSync(`${proc}/${tgid}/stat`, 'utf8');
+        // comm may contain spaces and parentheses: fields start after the last ')'.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const startTicks = BigInt(fields[19] ?? '-1');
+        if (startTicks !== startNs / NS_PER_TICK) return undefined;
+        const ppid = Number(fields[1]);
+        const exe = fs.readlinkSync(`${proc}/${tgid}/exe`);
+        const cwd = fs.readlinkSync(`${proc}/${tgid}/cwd`);
+        const args = fs.readFileSync(`${proc}/${tgid}/cmdline`, 'utf8').split('\0');
+        if (args[args.length - 1] === '') args.pop();
+        let parentExe: string | undefined;
+        try {
+            parentExe = fs.readlinkSync(`${proc}/${ppid}/exe`);
+        } catch {
+            parentExe = undefined;
+        }
+        // argv[0] names the program as invoked when it resolves to the same file.
+        let filename = exe;
+        const argv0 = args[0] ?? '';
+        if (argv0.startsWith('/')) {
+            try {
+                if (fs.realpathSync(argv0) === fs.realpathSync(exe)) filename = argv0;
+            } catch {
+                filename = exe;
+            }
+        }
+        return { exe, filename, cwd, args, viaInterpreter: false, ppid, parentExe };
+    } catch {
+        return undefined;
+    }
+}
+
+/** The pid holding a listening TCP socket on `port` in this network namespace. */
+export function listenerPid(port: number, proc = '/proc'): number | undefined {
+    const inodes = new Set<string>();
+    for (const file of ['tcp', 'tcp6']) {
+        let text = '';
+        try {
+            text = fs.readFileSync(`${proc}/net/${file}`, 'utf8');
+        } catch {
+            continue;
+        }
+        for (const line of text.split('\n').slice(1)) {
+            const cols = line.trim().split(/\s+/);
+            const local = cols[1] ?? '';
+            // State 0A is LISTEN.
+            if (cols[3] !== '0A') continue;
+            if (parseInt(local.split(':')[1] ?? '', 16) === port && cols[9]) inodes.add(cols[9]);
+        }
+    }
+    if (inodes.size === 0) return undefined;
+    for (const pid of fs.readdirSync(proc).filter((d) => /^\d+$/.test(d))) {
+        let fds: string[] = [];
+        try {
+            fds = fs.readdirSync(`${proc}/${pid}/fd`);
+        } catch {
+            continue;
+        }
+        for (const fd of fds) {
+            try {
+                const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`${proc}/${pid}/fd/${fd}`));
+                if (m && inodes.has(m[1] ?? '')) return Number(pid);
+            } catch {
+                // fd closed while we looked
+            }
+        }
+    }
+    return undefined;
+}
+
+/** Start time of a live pid in ns since boot (tick precision), for instance keys. */
+export function procStartNs(pid: number, proc = '/proc'): bigint | undefined {
+    try {
+        const stat = fs.readFileSync(`${proc}/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return BigInt(fields[19] ?? '0') * NS_PER_TICK;
+    } catch {
+        return undefined;
+    }
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Structures shared by the datapath and the agent.
+ * Mirrored, field by field, in agent/bpf/layout.ts: change both together.
+ */
+#ifndef PALISADE_H
+#define PALISADE_H
+
+#define PAL_PATH_LEN 256
+#define PAL_ARGS_LEN 256
+
+/* pal_image.flags */
+#define PAL_IMG_SCRIPT		(1U << 0)	/* binfmt_script/misc ran an interpreter */
+#define PAL_IMG_EXE_TRUNC	(1U << 1)	/* exe path longer than we walk */
+#define PAL_IMG_CWD_TRUNC	(1U << 2)
+#define PAL_IMG_PARENT_KNOWN	(1U << 3)	/* parent_exe was copied from our map */
+
+/* pal_event.flags */
+#define PAL_EV_HAS_IMAGE	(1U << 0)	/* image holds the owner's exec facts */
+#define PAL_EV_NO_OWNER		(1U << 1)	/* socket predates us: no stored owner */
+
+#define PAL_DIR_EGRESS	0
+#define PAL_DIR_INGRESS	1
+
+#define PAL_EV_FLOW	1
+
+/* Indexes into the counters map. */
+#define PAL_CNT_EVENTS		0
+#define PAL_CNT_RB_FULL		1	/* event lost: ring buffer full */
+#define PAL_CNT_NO_IMAGE	2	/* owner ran before we started */
+#define PAL_CNT_EXECS		3
+#define PAL_CNT_FLOW_HITS	4	/* repeated flows counted in kernel */
+#define PAL_CNT_MAX		8
+
+/* Facts recorded once per successful exec, keyed by image_id. */
+struct pal_image {
+	__u64 image_id;
+	__u64 start_ns;		/* thread-group leader start, boot clock */
+	__u64 cgroup_id;
+	__u32 tgid;
+	__u32 ppid;
+	__u32 uid;
+	__u32 euid;
+	__u32 flags;
+	__u32 args_len;
+	char exe[PAL_PATH_LEN];		/* the file the kernel mapped */
+	char filename[PAL_PATH_LEN];	/* as passed to execve */
+	char cwd[PAL_PATH_LEN];		/* to resolve a relative filename */
+	char args[PAL_ARGS_LEN];	/* argv, NUL-separated, truncated */
+	char parent_exe[PAL_PATH_LEN];
+};
+
+/* Live per-process state, keyed by tgid. */
+struct pal_proc {
+	__u64 start_ns;
+	__u64 image_id;
+};
+
+/* Owner of a socket, stored at creation and cloned to accepted children. */
+struct pal_owner {
+	__u64 start_ns;
+	__u64 image_id;
+	__u64 cgroup_id;
+	__u32 tgid;
+	__u32 uid;
+	__u32 euid;
+	__u32 pad;
+};
+
+/*
+ * One flow as the kernel counts it: a process instance and a destination.
+ * No ephemeral port: repeated connections from one process to one service
+ * land on one key. For ingress, addr is the peer and port our local port.
+ */
+struct pal_flow_key {
+	__u64 start_ns;
+	__u64 image_id;
+	__u32 tgid;
+	__u8 family;		/* 4 or 6 */
+	__u8 proto;		/* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 direction;
+	__u8 pad;
+	__u16 port;		/* host byte order */
+	__u16 pad2;
+	__u8 addr[16];		/* v4 in the first 4 bytes */
+};
+
+struct pal_flow_stats {
+	__u64 count;
+	__u64 first_ns;
+	__u64 last_ns;
+};
+
+struct pal_event {
+	__u32 type;
+	__u32 flags;
+	struct pal_flow_key key;
+	__u64 ts_ns;
+	__u64 cgroup_id;
+	__u32 uid;
+	__u32 euid;
+	struct pal_image image;
+};
+
+#endif /* PALISADE_H */
