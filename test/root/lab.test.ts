@@ -294,3 +294,44 @@ describe.skipIf(reason !== undefined)('lab cleanup after a broken up', () => {
         }
     });
 });
+
+const agentBinary = path.join(repo, 'bin/palisade-agent');
+const agentReason = reason ?? (existsSync(agentBinary) ? undefined : `no ${agentBinary} built yet`);
+
+/** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat). */
+function startTicks(pid: string): number {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+}
+
+describe.skipIf(agentReason !== undefined)(
+    `lab with agents${agentReason ? ` (skipped: ${agentReason})` : ''}`,
+    () => {
+        afterAll(() => {
+            lab('down');
+        });
+
+        it('starts each host agent before its services and waits for its socket', () => {
+            lab('down');
+            const up = lab('up', { PALISADE_LAB_AGENT: '1' });
+            expect(up.status, up.stderr).toBe(0);
+
+            for (const host of Object.keys(hosts)) {
+                expect(existsSync(`${run}/${host}/agent.sock`), host).toBe(true);
+                const agent = readFileSync(
+                    `${labCgroup}/${host}/palisade-agent.service/cgroup.procs`,
+                    'utf8',
+                );
+                const sshd = readFileSync(`${labCgroup}/${host}/sshd.service/cgroup.procs`, 'utf8');
+                const [agentPid, sshdPid] = [agent.split('\n')[0] ?? '', sshd.split('\n')[0] ?? ''];
+                expect(startTicks(agentPid)).toBeLessThanOrEqual(startTicks(sshdPid));
+            }
+            const status = JSON.parse(lab('status', {}, ['--json']).stdout);
+            expect(status.hosts.every((h: { socket: boolean }) => h.socket)).toBe(true);
+
+            const pids = labPids();
+            expect(lab('down').status).toBe(0);
+            expectLabGone(pids);
+        });
+    },
+);
