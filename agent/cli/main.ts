@@ -1,0 +1,178 @@
+// `palisade`: the operator's view of the same agents the extension shows.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Fleet } from '../fleet/fleet';
+import type { AgentClient } from '../remote/agentClient';
+import { describeError, isRemoteError } from '../remote/errors';
+import { formatFlow, formatGraph, formatStatus, safe } from './format';
+import { isLabAction, runLab } from './lab';
+import { selectTargets, type Target } from './targets';
+
+const USAGE = `usage: palisade <command> [options]
+
+commands:
+  status                 agent health of each target
+  flows [--limit N]      observed connection attempts
+  graph                  fleet graph: identity → identity edges across hosts
+  lab up|down|status     the embedded lab (network namespaces on this machine)
+
+targets (default: --lab when /run/palisade-lab/ssh_config exists, else --local):
+  --host a,b             ssh host aliases from --ssh-config (default ~/.ssh/config)
+  --lab                  every host in the lab's ssh config
+  --local                this machine's agent socket (--socket PATH, or $PALISADE_SOCKET)
+
+  --json                 machine-readable output
+`;
+
+type Command = (targets: Target[], json: boolean, limit: number | undefined) => Promise<number>;
+
+const commands: Record<string, Command> = { status, flows, graph };
+
+async function main(argv: string[]): Promise<number> {
+    const { values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+            host: { type: 'string' },
+            'ssh-config': { type: 'string' },
+            lab: { type: 'boolean' },
+            local: { type: 'boolean' },
+            socket: { type: 'string' },
+            json: { type: 'boolean' },
+            limit: { type: 'string' },
+            help: { type: 'boolean', short: 'h' },
+        },
+    });
+    const [name, sub] = positionals;
+    if (values.help || name === undefined || name === 'help') {
+        process.stdout.write(USAGE);
+        return name === undefined && !values.help ? 2 : 0;
+    }
+
+    if (name === 'lab') {
+        if (!isLabAction(sub)) return usageError(`lab needs up, down or status`);
+        return runLab(findRoot(), sub, values.json ?? false);
+    }
+    const command = commands[name];
+    if (!command) return usageError(`unknown command: ${name}`);
+
+    const limit = values.limit === undefined ? undefined : Number(values.limit);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) {
+        return usageError(`--limit needs a positive integer`);
+    }
+    const targets = selectTargets({
+        ...(values.host !== undefined ? { host: values.host } : {}),
+        ...(values['ssh-config'] !== undefined ? { sshConfig: values['ssh-config'] } : {}),
+        ...(values.socket !== undefined ? { socket: values.socket } : {}),
+        lab: values.lab ?? false,
+        local: values.local ?? false,
+    });
+    return command(targets, values.json ?? false, limit);
+}
+
+/** Connects to every target at once; failures are reported, successes returned. */
+async function connectAll(targets: Target[]) {
+    const results = await Promise.allSettled(targets.map((t) => t.connect()));
+    const clients: { target: Target; client: AgentClient }[] = [];
+    const failures: { target: Target; error: unknown }[] = [];
+    results.forEach((r, i) => {
+        const target = targets[i] as Target;
+        if (r.status === 'fulfilled') clients.push({ target, client: r.value });
+        else failures.push({ target, error: r.reason });
+    });
+    return { clients, failures };
+}
+
+async function status(targets: Target[], json: boolean): Promise<number> {
+    const { clients, failures } = await connectAll(targets);
+    let failed = failures.length;
+    failures.forEach((f) => reportError(f.error, f.target.name));
+    const out: unknown[] = [];
+    for (const { target, client } of clients) {
+        try {
+            const s = await client.status();
+            out.push({ target: target.name, ...s });
+            if (!json) process.stdout.write(formatStatus(target.name, s) + '\n');
+        } catch (err) {
+            failed += 1;
+            reportError(err, target.name);
+        } finally {
+            client.close();
+        }
+    }
+    if (json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    return failed > 0 ? 1 : 0;
+}
+
+async function flows(targets: Target[], json: boolean, limit?: number): Promise<number> {
+    const { clients, failures } = await connectAll(targets);
+    let failed = failures.length;
+    failures.forEach((f) => reportError(f.error, f.target.name));
+    const all = [];
+    for (const { target, client } of clients) {
+        try {
+            all.push(...(await client.flows(limit === undefined ? {} : { limit })));
+        } catch (err) {
+            failed += 1;
+            reportError(err, target.name);
+        } finally {
+            client.close();
+        }
+    }
+    all.sort((a, b) => a.firstSeen - b.firstSeen);
+    if (json) process.stdout.write(JSON.stringify(all, null, 2) + '\n');
+    else for (const f of all) process.stdout.write(formatFlow(f) + '\n');
+    return failed > 0 ? 1 : 0;
+}
+
+async function graph(targets: Target[], json: boolean): Promise<number> {
+    const fleet = new Fleet({ debounceMs: 0 });
+    try {
+        const { clients, failures } = await connectAll(targets);
+        failures.forEach((f) => fleet.addUnreachable(f.target.name, f.error));
+        await Promise.all(clients.map(({ target, client }) => fleet.add(target.name, client)));
+        const g = fleet.graph();
+        if (json) process.stdout.write(JSON.stringify(g, null, 2) + '\n');
+        else process.stdout.write(formatGraph(g) + '\n');
+        const down = g.hosts.filter((h) => h.health === 'unreachable');
+        for (const h of down) process.stderr.write(`palisade: ${safe(h.problems[0] ?? h.name)}\n`);
+        return down.length > 0 ? 1 : 0;
+    } finally {
+        fleet.dispose();
+    }
+}
+
+function reportError(err: unknown, name: string): void {
+    let text = describeError(err);
+    if (!isRemoteError(err) && !text.includes(name)) text = `${name}: ${text}`;
+    if (isRemoteError(err) && err.kind === 'host-key-unknown') {
+        text += ' (verify it, then connect once with ssh, or set StrictHostKeyChecking accept-new)';
+    }
+    process.stderr.write(`palisade: ${safe(text)}\n`);
+}
+
+function usageError(message: string): number {
+    process.stderr.write(`palisade: ${message}\n${USAGE}`);
+    return 2;
+}
+
+/** The repo or install root: the bundle sits in dist/, sources in agent/cli/. */
+function findRoot(): string {
+    let dir = __dirname;
+    for (let i = 0; i < 5; i++) {
+        if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'lab'))) return dir;
+        dir = dirname(dir);
+    }
+    return join(__dirname, '..');
+}
+
+main(process.argv.slice(2)).then(
+    (code) => {
+        process.exitCode = code;
+    },
+    (err: unknown) => {
+        process.stderr.write(`palisade: ${safe(describeError(err))}\n`);
+        process.exitCode = 1;
+    },
+);
