@@ -10,9 +10,15 @@ export interface Position {
 const SPREAD = 90;
 const GOLDEN_ANGLE = Math.PI * (3 - Math.sqrt(5));
 
-/** Compound boxes take their extent from their children and are never placed themselves. */
-export function isCompound(node: NodeData): boolean {
-    return node.kind === 'host' || node.kind === 'external-group';
+/** Ids of nodes that hold others: their extent comes from their children, never a position. */
+export function parentIds(elements: GraphElements): Set<string> {
+    const parents = new Set<string>();
+    for (const node of elements.nodes.values()) {
+        if (node.parent !== undefined) {
+            parents.add(node.parent);
+        }
+    }
+    return parents;
 }
 
 function centre(points: Position[]): Position {
@@ -21,7 +27,7 @@ function centre(points: Position[]): Position {
 }
 
 /**
- * Picks a position for each added leaf node: near its placed neighbours, else near its
+ * Picks a position for each added leaf node (an empty host box is a leaf too): near its placed neighbours, else near its
  * siblings in the same box, else right of everything. `positionOf` answers for nodes already
  * on screen. Returns nothing when nothing is on screen yet: a full layout fits better then.
  */
@@ -40,10 +46,11 @@ export function placeNewNodes(
     const right = Math.max(...onScreen.map((p) => p.x)) + SPREAD * 2;
     const top = Math.min(...onScreen.map((p) => p.y));
 
+    const parents = parentIds(next);
     let placedCount = 0;
     let strayCount = 0;
     for (const node of diff.addedNodes) {
-        if (isCompound(node)) {
+        if (parents.has(node.id)) {
             continue;
         }
         const anchor = neighbourCentre(node.id, next, known) ?? siblingCentre(node, next, known);

@@ -4,7 +4,7 @@ import cytoscape, { type Core, type NodeSingular } from 'cytoscape';
 import type { FleetGraph } from '../agent/protocol';
 import { buildElements, diffElements, emptyElements, isEmptyDiff } from './graphModel';
 import type { EdgeData, GraphDiff, GraphElements, NodeData } from './graphModel';
-import { isCompound, placeNewNodes, type Position } from './graphPlacement';
+import { parentIds, placeNewNodes, type Position } from './graphPlacement';
 import { graphStyle } from './graphStyle';
 import { renderHeader } from './header';
 import { isExtensionMessage } from './messages';
@@ -46,8 +46,13 @@ function showGraph(graph: FleetGraph): void {
     }
 
     const placed = placeNewNodes(diff, next, positionOf);
-    const needsLayout = diff.addedNodes.some((n) => !isCompound(n) && !placed.has(n.id));
-    applyDiff(diff, (id) => saved.positions?.[id] ?? placed.get(id));
+    const parents = parentIds(next);
+    const leafPosition = (id: string) =>
+        parents.has(id) ? undefined : (saved.positions?.[id] ?? placed.get(id));
+    const needsLayout = diff.addedNodes.some(
+        (n) => leafPosition(n.id) === undefined && !parents.has(n.id),
+    );
+    applyDiff(diff, leafPosition);
 
     if (needsLayout) {
         runLayout();
@@ -81,7 +86,7 @@ function applyDiff(diff: GraphDiff, positionFor: (id: string) => Position | unde
             diff.addedNodes.map((data) => ({
                 group: 'nodes' as const,
                 data,
-                position: isCompound(data) ? undefined : positionFor(data.id),
+                position: positionFor(data.id),
             })),
         );
         cy.add(diff.addedEdges.map((data) => ({ group: 'edges' as const, data })));
