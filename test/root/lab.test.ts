@@ -137,6 +137,25 @@ describe.skipIf(reason !== undefined)(
             expect(out.stdout.split(/\s+/)[0]).toBe(hosts.ext);
         });
 
+        it('keeps hosts on the lab network: no default route, no forwarded DNS', () => {
+            for (const host of Object.keys(hosts)) {
+                const routes = sh('ip', ['-n', `palisade-${host}`, 'route', 'show', 'default']);
+                expect(routes.stdout.trim(), host).toBe('');
+            }
+            const outside = sh('ip', [
+                'netns',
+                'exec',
+                'palisade-api',
+                'getent',
+                'hosts',
+                'example.com',
+            ]);
+            expect(outside.status).not.toBe(0);
+            expect(readFileSync(`${run}/_lab/resolver.service.log`, 'utf8')).toMatch(
+                /example\.com/,
+            );
+        });
+
         it('gives each host its own hostname', () => {
             for (const host of Object.keys(hosts)) {
                 const out = sh('nsenter', [`--uts=${run}/ns/${host}.uts`, 'hostname']);
