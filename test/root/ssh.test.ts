@@ -1,11 +1,12 @@
 // A real sshd on loopback, a real ssh2 client with real host-key checks, and the real
 // stdio⇄socket bridge on the far side. The JSON-RPC server on the socket stands in for the
 // agent (written concurrently) so that this suite tests only the transport.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
 import { utils } from 'ssh2';
 import {
@@ -21,6 +22,7 @@ import { fingerprint } from '../../agent/remote/knownHosts';
 import { connectAgentOverSsh } from '../../agent/remote/ssh';
 import { resolveHost, type SshTarget } from '../../agent/remote/sshConfig';
 
+const execFileAsync = promisify(execFile);
 const ROOT = resolve(__dirname, '../..');
 const isRoot = process.getuid?.() === 0;
 const haveSshd = (() => {
@@ -92,10 +94,17 @@ function startAgentStandIn(socketPath: string): Server {
         conn.onRequest(Methods.flows, () => []);
         conn.onRequest(Methods.subscribe, () => {
             setTimeout(() => {
-                void conn.sendNotification(Notifications.linksChanged, {
-                    host: status.host,
-                    links: [{ ...link, count: 2 }],
-                });
+                // The CLI may have hung up already; a closed session is not a failure here.
+                try {
+                    void conn
+                        .sendNotification(Notifications.linksChanged, {
+                            host: status.host,
+                            links: [{ ...link, count: 2 }],
+                        })
+                        .catch(() => undefined);
+                } catch {
+                    // closed synchronously
+                }
             }, 50);
             return null;
         });
@@ -296,6 +305,39 @@ describe.skipIf(skip !== '')(`agent over a real sshd ${skip ? `(skipped: ${skip}
             agentCommand: 'exec /nonexistent/palisade-agent rpc',
         }).catch((e: unknown) => e);
         expect(err).toMatchObject({ kind: 'agent-missing' });
+    });
+
+    it('serves palisade status and graph over ssh from the bundled CLI', async () => {
+        const known = knownHostsWith(
+            'kh_cli',
+            `[127.0.0.1]:${port} ssh-ed25519 ${hostKeyBlob.toString('base64')}\n`,
+        );
+        const config = target(known).configFile;
+        await esbuild.build({
+            entryPoints: [join(ROOT, 'agent/cli/main.ts')],
+            bundle: true,
+            platform: 'node',
+            format: 'cjs',
+            outfile: join(dir, 'cli.js'),
+            external: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
+            logLevel: 'silent',
+        });
+        // Async: the agent stand-in lives in this process and must keep answering.
+        const cli = async (...args: string[]) =>
+            (
+                await execFileAsync(process.execPath, [join(dir, 'cli.js'), ...args], {
+                    encoding: 'utf8',
+                    env: { ...process.env, SSH_AUTH_SOCK: '' },
+                })
+            ).stdout;
+
+        const statuses = JSON.parse(
+            await cli('status', '--host', 'lab-test', '--ssh-config', config, '--json'),
+        );
+        expect(statuses).toEqual([{ target: 'lab-test', ...status }]);
+        const graph = await cli('graph', '--host', 'lab-test', '--ssh-config', config);
+        expect(graph).toContain('ssh-test-host ok 127.0.0.1');
+        expect(graph).toContain('ssh-test-host/? (exited) → cidr:127.0.0.1/32 :6379/tcp ×1');
     });
 
     it('reports a key the server does not accept as an auth error', async () => {
