@@ -30,7 +30,8 @@ export class ConnectionStatusBar implements vscode.Disposable {
             return;
         }
         const degraded = connected.length < known.length;
-        this.item.text = `$(${degraded ? 'warning' : 'shield'}) Palisade ${connected.length}/${known.length}`;
+        const icon = degraded ? 'warning' : 'shield';
+        this.item.text = `$(${icon}) Palisade ${connected.length}/${known.length}`;
         this.item.tooltip = `Palisade: ${connected.length} of ${known.length} hosts connected`;
         this.item.backgroundColor = degraded
             ? new vscode.ThemeColor('statusBarItem.warningBackground')

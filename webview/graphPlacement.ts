@@ -27,9 +27,10 @@ function centre(points: Position[]): Position {
 }
 
 /**
- * Picks a position for each added leaf node (an empty host box is a leaf too): near its placed neighbours, else near its
- * siblings in the same box, else right of everything. `positionOf` answers for nodes already
- * on screen. Returns nothing when nothing is on screen yet: a full layout fits better then.
+ * Picks a position for each added leaf node (an empty host box is one too): near its placed
+ * neighbours, else near its siblings in the same box, else right of everything. `positionOf`
+ * answers for nodes already on screen. Returns nothing when nothing is on screen yet: a full
+ * layout fits better then.
  */
 export function placeNewNodes(
     diff: GraphDiff,

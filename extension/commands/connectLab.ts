@@ -51,9 +51,8 @@ function report(outcome: ConnectOutcome, sshConfig: string): void {
     }
     // One line per host keeps the notification short; the log has the full errors.
     const lines = outcome.failed.map(({ host, error }) => `${host}: ${firstLine(error)}`);
-    void showError(
-        `Palisade: ${outcome.failed.length} of ${outcome.hosts.length} hosts failed. ${lines.join(' · ')}`,
-    );
+    const failed = `${outcome.failed.length} of ${outcome.hosts.length} hosts failed`;
+    void showError(`Palisade: ${failed}. ${lines.join(' · ')}`);
 }
 
 function firstLine(err: unknown): string {
