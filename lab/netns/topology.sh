@@ -121,6 +121,16 @@ lab_wait_reaped() {
     done
 }
 
+# The kernel destroys a deleted netns, and the veth pairs in it, asynchronously: the host
+# end may still be listed for a moment, or vanish between our check and our delete.
+lab_remove_link() {
+    local deadline=$((SECONDS + 5))
+    while ip link show "$1" >/dev/null 2>&1; do
+        ((SECONDS < deadline)) || die "could not remove link $1"
+        ip link del "$1" 2>/dev/null || sleep 0.1
+    done
+}
+
 lab_teardown() {
     lab_stop_processes
 
@@ -133,14 +143,12 @@ lab_teardown() {
     for host in "${LAB_HOSTS[@]}"; do
         ns=$(lab_netns "$host")
         [[ -e /run/netns/$ns ]] && ip netns del "$ns"
-        # Deleting the netns takes its veth pair along; this catches a pair whose peer never
-        # made it into the namespace.
-        ip link show "$(lab_veth "$host")" >/dev/null 2>&1 && ip link del "$(lab_veth "$host")"
         rm -rf "/etc/netns/$ns"
     done
-    if ip link show "$LAB_BRIDGE" >/dev/null 2>&1; then
-        ip link del "$LAB_BRIDGE"
-    fi
+    for host in "${LAB_HOSTS[@]}"; do
+        lab_remove_link "$(lab_veth "$host")"
+    done
+    lab_remove_link "$LAB_BRIDGE"
 
     if [[ -e $LAB_RUN/etc-netns-created ]]; then
         rmdir /etc/netns 2>/dev/null || true
