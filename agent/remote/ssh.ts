@@ -2,9 +2,11 @@
 // then `palisade-agent rpc` on the far side bridging the channel to the agent's root-only
 // socket. Nothing is forwarded or listened on; the session lives and dies with the channel.
 import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import { Client, utils, type AnyAuthMethod, type ClientChannel } from 'ssh2';
 import { JsonRpcAgentClient, type AgentClient } from './agentClient';
 import { RemoteError, describeError } from './errors';
+import { jumpHosts } from './jump';
 import { verifyHostKey, type UnknownHostInfo } from './knownHosts';
 import type { SshTarget } from './sshConfig';
 
@@ -28,41 +30,64 @@ export async function connectAgentOverSsh(
     target: SshTarget,
     opts: SshConnectOptions = {},
 ): Promise<AgentClient> {
-    const host = target.alias;
-    if (target.proxyJump) {
-        // TODO: ProxyJump needs a chained ssh2 connection (forwardOut as `sock`); until then,
-        // say so instead of silently connecting direct.
-        throw new RemoteError(
-            'unsupported',
-            host,
-            `${host}: ProxyJump ${target.proxyJump} is not supported yet (${target.configFile})`,
-        );
-    }
-    const auth = await authMethods(target, opts);
-    if (auth.length === 0) {
-        throw new RemoteError(
-            'auth',
-            host,
-            `${host}: no usable key (tried ${target.identityFiles.join(', ')}` +
-                `${target.identitiesOnly ? '' : ' and SSH_AUTH_SOCK'})`,
-        );
-    }
-
-    const conn = await openSsh(target, auth, opts);
+    const chain = [...jumpHosts(target), target];
+    const opened: Client[] = [];
     try {
-        return await openAgentChannel(conn, target, opts);
+        let sock: Duplex | undefined;
+        for (const [i, hop] of chain.entries()) {
+            const conn = await openSsh(hop, await authMethods(hop, opts), opts, sock);
+            opened.push(conn);
+            const next = chain[i + 1];
+            if (next) sock = await forward(conn, hop, next);
+        }
+        const last = opened[opened.length - 1] as Client;
+        // Closing the target's connection tears down the hops it ran through.
+        last.once('close', () => opened.forEach((c) => c.end()));
+        return await openAgentChannel(last, target, opts);
     } catch (err) {
-        conn.end();
+        opened.forEach((c) => c.end());
+        if (err instanceof RemoteError && err.host !== target.alias) {
+            // A failing hop is reported under the host the user asked for, naming the hop.
+            throw new RemoteError(err.kind, target.alias, `${target.alias}: via ${err.message}`, {
+                ...err.details,
+                jumpHost: err.host,
+            });
+        }
         throw err;
     }
+}
+
+function forward(conn: Client, via: SshTarget, to: SshTarget): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+        conn.forwardOut('127.0.0.1', 0, to.hostName, to.port, (err, stream) => {
+            if (err) {
+                const where = `${to.hostName}:${to.port}`;
+                reject(
+                    new RemoteError(
+                        'unreachable',
+                        to.alias,
+                        `${to.alias}: jump host ${via.alias} cannot reach ${where}: ${err.message}`,
+                    ),
+                );
+            } else resolve(stream);
+        });
+    });
 }
 
 function openSsh(
     target: SshTarget,
     auth: AnyAuthMethod[],
     opts: SshConnectOptions,
+    sock?: Duplex,
 ): Promise<Client> {
     const host = target.alias;
+    if (auth.length === 0) {
+        const agent = target.identitiesOnly ? '' : ' and SSH_AUTH_SOCK';
+        const tried = `${target.identityFiles.join(', ')}${agent}`;
+        return Promise.reject(
+            new RemoteError('auth', host, `${host}: no usable key (tried ${tried})`),
+        );
+    }
     const conn = new Client();
     let hostKeyError: RemoteError | undefined;
 
@@ -76,8 +101,7 @@ function openSsh(
             reject(hostKeyError ?? sshError(target, err));
         });
         conn.connect({
-            host: target.hostName,
-            port: target.port,
+            ...(sock ? { sock } : { host: target.hostName, port: target.port }),
             username: target.user,
             authHandler: auth,
             readyTimeout: opts.readyTimeoutMs ?? 20_000,

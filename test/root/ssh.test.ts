@@ -129,7 +129,11 @@ async function waitForPort(p: number): Promise<void> {
     throw new Error(`sshd did not listen on 127.0.0.1:${p}`);
 }
 
-function target(knownHosts: string, overrides: Partial<SshTarget> = {}): SshTarget {
+function target(
+    knownHosts: string,
+    overrides: Partial<SshTarget> = {},
+    alias = 'lab-test',
+): SshTarget {
     const config = join(dir, `ssh_config_${Math.random().toString(36).slice(2)}`);
     writeFileSync(
         config,
@@ -142,10 +146,18 @@ function target(knownHosts: string, overrides: Partial<SshTarget> = {}): SshTarg
             '    IdentitiesOnly yes',
             `    UserKnownHostsFile ${knownHosts}`,
             '    StrictHostKeyChecking yes',
+            'Host via-jump',
+            '    HostName 127.0.0.1',
+            `    Port ${port}`,
+            '    User root',
+            `    IdentityFile ${clientKeyPath}`,
+            '    IdentitiesOnly yes',
+            `    UserKnownHostsFile ${knownHosts}`,
+            '    ProxyJump lab-test',
             '',
         ].join('\n'),
     );
-    return { ...resolveHost('lab-test', config), ...overrides };
+    return { ...resolveHost(alias, config), ...overrides };
 }
 
 function knownHostsWith(name: string, line: string): string {
@@ -161,7 +173,7 @@ async function expectRefused(t: SshTarget, kind: RemoteError['kind']): Promise<R
     );
     expect(err).toBeInstanceOf(RemoteError);
     expect((err as RemoteError).kind).toBe(kind);
-    expect((err as RemoteError).message).toContain('lab-test');
+    expect((err as RemoteError).message).toContain(t.alias);
     return err as RemoteError;
 }
 
@@ -271,6 +283,23 @@ describe.skipIf(skip !== '')(`agent over a real sshd ${skip ? `(skipped: ${skip}
         } finally {
             client.close();
         }
+    });
+
+    it('reaches the agent through a ProxyJump hop, checking both host keys', async () => {
+        const line = `[127.0.0.1]:${port} ssh-ed25519 ${hostKeyBlob.toString('base64')}\n`;
+        const client = await connectAgentOverSsh(
+            target(knownHostsWith('kh_jump', line), {}, 'via-jump'),
+        );
+        try {
+            expect(client.host).toBe('via-jump');
+            expect((await client.status()).host).toBe('ssh-test-host');
+        } finally {
+            client.close();
+        }
+        await expectRefused(
+            target(knownHostsWith('kh_jump_empty', ''), {}, 'via-jump'),
+            'host-key-unknown',
+        );
     });
 
     it('refuses a changed host key and names both fingerprints', async () => {

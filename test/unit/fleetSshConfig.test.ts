@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { jumpHosts } from '../../agent/remote/jump';
 import { listHosts, resolveHost } from '../../agent/remote/sshConfig';
 
 const dir = mkdtempSync(join(tmpdir(), 'palisade-sshcfg-'));
@@ -73,6 +74,21 @@ describe('resolveHost', () => {
 
     it('names the file when the config cannot be read', () => {
         expect(() => resolveHost('web', join(dir, 'missing'))).toThrow(/missing/);
+    });
+});
+
+describe('jumpHosts', () => {
+    it('resolves each ProxyJump hop from the same config, with user@host:port overrides', () => {
+        const t = { ...resolveHost('web', config), proxyJump: 'ops@db:2300,api' };
+        expect(jumpHosts(t).map((h) => `${h.user}@${h.hostName}:${h.port}`)).toEqual([
+            'ops@10.77.0.4:2300',
+            'deploy@10.77.0.2:2202',
+        ]);
+    });
+
+    it('refuses a hop that has its own ProxyJump, naming the target', () => {
+        const t = { ...resolveHost('web', config), proxyJump: 'jumpy' };
+        expect(() => jumpHosts(t)).toThrow(/web: jump host jumpy/);
     });
 });
 
