@@ -21,7 +21,7 @@ export interface SshTarget {
     identitiesOnly: boolean;
     userKnownHostsFiles: string[];
     strictHostKeyChecking: StrictHostKeyChecking;
-    /** Jump hosts are not supported yet; connecting to such a target fails with `unsupported`. */
+    /** Comma-separated jump hops, resolved from the same config when connecting. */
     proxyJump?: string;
     configFile: string;
 }
