@@ -18,6 +18,7 @@ options:
   --cgroup PATH      cgroup v2 directory to guard (default: the cgroup2 root)
   --pin-dir PATH     bpffs directory for pins (default: /sys/fs/bpf/palisade)
   --socket PATH      JSON-RPC socket (default: $PALISADE_SOCKET or ${DEFAULT_AGENT_SOCKET})
+  --state-dir PATH   applied policy, audit log, history (default: /var/lib/palisade)
   --object PATH      BPF object (default: palisade.bpf.o next to this program)
   --log-level LEVEL  debug|info|warn|error (default: info)`;
 
@@ -42,6 +43,7 @@ async function run(): Promise<number> {
             cgroup: { type: 'string' },
             'pin-dir': { type: 'string', default: '/sys/fs/bpf/palisade' },
             socket: { type: 'string' },
+            'state-dir': { type: 'string', default: '/var/lib/palisade' },
             object: { type: 'string', default: path.join(__dirname, 'palisade.bpf.o') },
             'log-level': { type: 'string', default: 'info' },
             help: { type: 'boolean', short: 'h' },
@@ -57,6 +59,8 @@ async function run(): Promise<number> {
     if (process.getuid?.() !== 0) throw new Error('palisade-agent must run as root');
     ensureBpffs();
     const mount = cgroup2Mount();
+    // NOTE: nothing is persisted yet; policy and audit (the policy lifecycle) will live here.
+    fs.mkdirSync(values['state-dir'], { recursive: true, mode: 0o700 });
     const agent = new Agent({
         host,
         zone: values.zone,
