@@ -5,6 +5,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectLabGone, labCgroup, labPids, running } from './labCheck';
 
 const repo = path.resolve(__dirname, '../..');
 const run = '/run/palisade-lab';
@@ -23,11 +24,6 @@ function skipReason(): string | undefined {
 }
 
 const reason = skipReason();
-const cg2 = readFileSync('/proc/mounts', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' '))
-    .find((f) => f[2] === 'cgroup2')?.[1];
-const labCgroup = `${cg2}/palisade-lab`;
 
 function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
     return spawnSync(cmd, args, {
@@ -57,35 +53,6 @@ function get(url: string): Promise<{ status: number; body: string }> {
         req.on('timeout', () => req.destroy(new Error('timeout')));
         req.on('error', reject);
     });
-}
-
-function labPids(): number[] {
-    if (!existsSync(labCgroup)) return [];
-    const out = sh('find', [labCgroup, '-name', 'cgroup.procs', '-exec', 'cat', '{}', '+']);
-    return out.stdout.split('\n').filter(Boolean).map(Number);
-}
-
-/** Still running: present in /proc and not a zombie waiting for init to reap it. */
-function running(pid: number): boolean {
-    try {
-        return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    } catch {
-        return false;
-    }
-}
-
-function expectLabGone(pids: number[]): void {
-    expect(sh('ip', ['netns', 'list']).stdout).not.toMatch(/palisade-/);
-    const links = sh('ip', ['-o', 'link', 'show']).stdout;
-    expect(links).not.toMatch(/\bpal-br0\b/);
-    expect(links).not.toMatch(/\bpal-(web|api|db|ext)\b/);
-    expect(existsSync(labCgroup)).toBe(false);
-    expect(existsSync('/sys/fs/bpf/palisade-lab')).toBe(false);
-    expect(existsSync(run)).toBe(false);
-    const etcNetns = existsSync('/etc/netns') ? readdirSync('/etc/netns') : [];
-    expect(etcNetns.filter((n) => n.startsWith('palisade-'))).toEqual([]);
-    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toMatch(/palisade-lab/);
-    expect(pids.filter(running)).toEqual([]);
 }
 
 describe.skipIf(reason !== undefined)(
