@@ -6,13 +6,7 @@ import { FlowTable } from './flows';
 import { CANARY_PORT, runCanary } from './health';
 import { IdentityResolver } from './identity/resolver';
 import type { Logger } from './log';
-import {
-    AgentStatus,
-    FlowsParams,
-    Methods,
-    Notifications,
-    PROTOCOL_VERSION,
-} from './protocol';
+import { AgentStatus, FlowsParams, Methods, Notifications, PROTOCOL_VERSION } from './protocol';
 import { RpcServer, startRpcServer } from './rpc/server';
 
 export const VERSION = '0.1.0';
@@ -78,7 +72,10 @@ export class Agent {
                 [Methods.status]: () => this.status(),
                 [Methods.flows]: (p) => {
                     const params = (p ?? {}) as FlowsParams;
-                    return this.table.flows(params.after ?? 0, Math.min(params.limit ?? 1000, 10_000));
+                    return this.table.flows(
+                        params.after ?? 0,
+                        Math.min(params.limit ?? 1000, 10_000),
+                    );
                 },
                 [Methods.links]: () => this.table.links(),
             },
@@ -92,7 +89,10 @@ export class Agent {
             this.table.refresh((raw) => this.datapath.flowStats(raw), Date.now());
             const changed = this.table.takeChanged();
             if (changed.length > 0) {
-                this.rpc.broadcast(Notifications.linksChanged, { host: this.opts.host, links: changed });
+                this.rpc.broadcast(Notifications.linksChanged, {
+                    host: this.opts.host,
+                    links: changed,
+                });
             }
         });
         await this.checkHealth();
@@ -131,18 +131,20 @@ export class Agent {
     }
 
     private async checkHealth(): Promise<void> {
-        const result = await runCanary(this.opts.cgroupPath, (pid, timeoutMs) =>
-            new Promise<boolean>((resolve) => {
-                const timer = setTimeout(() => {
-                    this.waiters.delete(pid);
-                    resolve(false);
-                }, timeoutMs);
-                this.waiters.set(pid, () => {
-                    clearTimeout(timer);
-                    this.waiters.delete(pid);
-                    resolve(true);
-                });
-            }),
+        const result = await runCanary(
+            this.opts.cgroupPath,
+            (pid, timeoutMs) =>
+                new Promise<boolean>((resolve) => {
+                    const timer = setTimeout(() => {
+                        this.waiters.delete(pid);
+                        resolve(false);
+                    }, timeoutMs);
+                    this.waiters.set(pid, () => {
+                        clearTimeout(timer);
+                        this.waiters.delete(pid);
+                        resolve(true);
+                    });
+                }),
         );
         const before = this.problems.join();
         this.problems = result.ok ? [] : [result.problem ?? 'self-check failed'];

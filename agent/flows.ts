@@ -53,7 +53,9 @@ export class FlowTable {
         this.flowsList.push(flow);
         if (this.flowsList.length > this.maxFlows) this.flowsList.splice(0, this.maxFlows / 10);
 
-        const key = [o.direction, o.protocol, identityKey(o.local), o.remoteAddress, o.port].join('|');
+        const key = [o.direction, o.protocol, identityKey(o.local), o.remoteAddress, o.port].join(
+            '|',
+        );
         let link = this.linkMap.get(key);
         if (!link) {
             link = {

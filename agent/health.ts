@@ -33,7 +33,14 @@ export async function runCanary(
     // The child moves itself into the canary cgroup before exec, so its connect is made there.
     const child = spawn(
         '/bin/sh',
-        ['-c', 'echo $$ > "$1/cgroup.procs" && exec "$2" -e "$3"', 'canary', dir, process.execPath, code],
+        [
+            '-c',
+            'echo $$ > "$1/cgroup.procs" && exec "$2" -e "$3"',
+            'canary',
+            dir,
+            process.execPath,
+            code,
+        ],
         { stdio: 'ignore' },
     );
     const pid = child.pid ?? -1;
@@ -42,7 +49,10 @@ export async function runCanary(
         const seen = await waitForPid(pid, 3000);
         return seen
             ? { ok: true }
-            : { ok: false, problem: `canary connect from ${dir} was not observed: hooks not effective` };
+            : {
+                  ok: false,
+                  problem: `canary connect from ${dir} was not observed: hooks not effective`,
+              };
     } finally {
         child.kill('SIGKILL');
         await exited;

@@ -93,7 +93,9 @@ async function run(): Promise<number> {
 run().then(
     (code) => process.exit(code),
     (err: unknown) => {
-        process.stderr.write(`palisade-agent: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.stderr.write(
+            `palisade-agent: ${err instanceof Error ? err.message : String(err)}\n`,
+        );
         process.exit(1);
     },
 );

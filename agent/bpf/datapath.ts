@@ -120,7 +120,10 @@ export class Datapath {
                 for (const m of MAPS) fs.rmSync(path.join(pinDir, m), { force: true });
                 continue;
             }
-            throw new DatapathError('load', `${errorText(ret)}; the verifier log is in the agent log`);
+            throw new DatapathError(
+                'load',
+                `${errorText(ret)}; the verifier log is in the agent log`,
+            );
         }
     }
 
@@ -194,7 +197,9 @@ export class Datapath {
         const out: number[] = [];
         for (let i = 0; i < COUNTER_SLOTS; i++) {
             key.writeUInt32LE(i);
-            out.push(bpf.mapLookup(map, key, 4, value, 8, 0) === 0 ? Number(value.readBigUInt64LE()) : 0);
+            out.push(
+                bpf.mapLookup(map, key, 4, value, 8, 0) === 0 ? Number(value.readBigUInt64LE()) : 0,
+            );
         }
         return out;
     }
@@ -202,7 +207,14 @@ export class Datapath {
     /** Kernel counters of one flow key; undefined once evicted. */
     flowStats(rawKey: Buffer): FlowStats | undefined {
         const value = Buffer.alloc(SIZE.flowStats);
-        const ret = bpf.mapLookup(this.maps.get('pal_flows'), rawKey, SIZE.flowKey, value, value.length, 0);
+        const ret = bpf.mapLookup(
+            this.maps.get('pal_flows'),
+            rawKey,
+            SIZE.flowKey,
+            value,
+            value.length,
+            0,
+        );
         return ret === 0 ? decodeStats(value) : undefined;
     }
 

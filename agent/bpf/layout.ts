@@ -91,7 +91,7 @@ export function formatAddress(family: 4 | 6, bytes: Buffer): string {
     // Compress the longest run of zero groups, as RFC 5952 asks.
     let best = -1;
     let bestLen = 0;
-    for (let i = 0; i < 8; ) {
+    for (let i = 0; i < 8;) {
         if (groups[i] !== '0') {
             i++;
             continue;

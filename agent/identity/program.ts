@@ -20,7 +20,8 @@ export interface Program {
 }
 
 // Interpreters whose identity is the script they run, not the interpreter alone.
-const INTERPRETER = /^(node|nodejs|python[0-9.]*|ruby[0-9.]*|perl[0-9.]*|bash|sh|dash|zsh|php[0-9.]*|deno|bun)$/;
+const INTERPRETER =
+    /^(node|nodejs|python[0-9.]*|ruby[0-9.]*|perl[0-9.]*|bash|sh|dash|zsh|php[0-9.]*|deno|bun)$/;
 // Options that take the next argument as a value, not as the script.
 const VALUE_OPTIONS = new Set(['-r', '--require', '--import', '--loader', '-W', '-X', '-I']);
 // Options whose program text is inline: there is no script file to name.

@@ -106,7 +106,10 @@ export class IdentityResolver {
         const full = this.cgroups.pathOf(cgroupId);
         if (full === undefined) return { cgroup: `id:${cgroupId}` };
         let cgroup = full;
-        if (this.rootRel !== '/' && (full === this.rootRel || full.startsWith(this.rootRel + '/'))) {
+        if (
+            this.rootRel !== '/' &&
+            (full === this.rootRel || full.startsWith(this.rootRel + '/'))
+        ) {
             cgroup = full.slice(this.rootRel.length) || '/';
         }
         const unit = unitOf(cgroup);

@@ -64,7 +64,10 @@ export async function startRpcServer(
                     return await handler(params);
                 } catch (err) {
                     log.error('request failed', { method, error: String(err) });
-                    throw new ResponseError(SERVER_ERROR, err instanceof Error ? err.message : String(err));
+                    throw new ResponseError(
+                        SERVER_ERROR,
+                        err instanceof Error ? err.message : String(err),
+                    );
                 }
             });
         }

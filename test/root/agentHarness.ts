@@ -61,7 +61,11 @@ export async function startHarness(name: string): Promise<Harness> {
             { stdio: ['ignore', out, out] },
         );
         fs.closeSync(out);
-        await waitFor(() => fs.existsSync(socket) || child.exitCode !== null, 20_000, 'agent socket');
+        await waitFor(
+            () => fs.existsSync(socket) || child.exitCode !== null,
+            20_000,
+            'agent socket',
+        );
         if (child.exitCode !== null) {
             throw new Error(`agent exited ${child.exitCode}:\n${fs.readFileSync(logFile, 'utf8')}`);
         }

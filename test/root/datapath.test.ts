@@ -36,7 +36,8 @@ describe.skipIf(!isRoot)('datapath (root: real eBPF)', () => {
             'file',
             path.join(ROOT, 'dist/palisade.bpf.o'),
         ]).toString();
-        const size = (name: string) => Number(new RegExp(`STRUCT '${name}' size=(\\d+)`).exec(btf)?.[1]);
+        const size = (name: string) =>
+            Number(new RegExp(`STRUCT '${name}' size=(\\d+)`).exec(btf)?.[1]);
         expect(size('pal_image')).toBe(SIZE.image);
         expect(size('pal_flow_key')).toBe(SIZE.flowKey);
         expect(size('pal_flow_stats')).toBe(SIZE.flowStats);
@@ -85,7 +86,10 @@ describe.skipIf(!isRoot)('datapath (root: real eBPF)', () => {
             await new Promise((r) => setTimeout(r, 200));
             const links = await h.client.links();
             link = links.find(
-                (l) => l.port === port && l.local.kind === 'process' && l.local.unit === 'repeat.service',
+                (l) =>
+                    l.port === port &&
+                    l.local.kind === 'process' &&
+                    l.local.unit === 'repeat.service',
             );
             if (link && link.count >= 10) break;
         }
@@ -114,7 +118,13 @@ describe.skipIf(!isRoot)('datapath (root: real eBPF)', () => {
     it('restarts after kill -9 with exactly one attachment per hook', async () => {
         await h.restart('SIGKILL');
         const shown = execFileSync('bpftool', ['cgroup', 'show', h.cgroup]).toString();
-        for (const hook of ['inet4_connect', 'inet6_connect', 'udp4_sendmsg', 'udp6_sendmsg', 'sock_ops']) {
+        for (const hook of [
+            'inet4_connect',
+            'inet6_connect',
+            'udp4_sendmsg',
+            'udp6_sendmsg',
+            'sock_ops',
+        ]) {
             const lines = shown.split('\n').filter((l) => new RegExp(`cgroup_${hook}\\s`).test(l));
             expect(lines, `${hook} in:\n${shown}`).toHaveLength(1);
         }
@@ -127,7 +137,12 @@ describe.skipIf(!isRoot)('datapath (root: real eBPF)', () => {
         h.agent.kill('SIGTERM');
         expect(await exited).toBe(0);
         const shown = execFileSync('bpftool', ['cgroup', 'show', h.cgroup]).toString();
-        expect(shown.trim().split('\n').filter((l) => /^\d+/.test(l.trim()))).toEqual([]);
+        expect(
+            shown
+                .trim()
+                .split('\n')
+                .filter((l) => /^\d+/.test(l.trim())),
+        ).toEqual([]);
         expect(fs.existsSync(h.pinDir)).toBe(false);
         expect(fs.existsSync(h.socket)).toBe(false);
     });

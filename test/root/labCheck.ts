@@ -42,4 +42,3 @@ export function expectLabGone(pids: number[]): void {
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toMatch(/palisade-lab/);
     expect(pids.filter(running)).toEqual([]);
 }
-
