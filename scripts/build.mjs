@@ -1,7 +1,7 @@
 // Bundles the four programs with esbuild and compiles the BPF object.
 // Usage: node scripts/build.mjs [--no-bpf] [--watch]
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 
 const args = new Set(process.argv.slice(2));
@@ -35,6 +35,16 @@ const builds = [
 ];
 
 await Promise.all(builds.map((b) => esbuild.build(b)));
+
+// koffi loads a native binary, so it cannot be bundled: dist/ carries its own copy, which
+// makes dist/ (agent.js, palisade.bpf.o, node_modules/) everything a host needs to run an agent.
+rmSync('dist/node_modules', { recursive: true, force: true });
+for (const pkg of ['koffi', '@koromix/koffi-linux-x64']) {
+    cpSync(`node_modules/${pkg}`, `dist/node_modules/${pkg}`, {
+        recursive: true,
+        filter: (src) => !/\/(doc|vendor|musl_x64)(\/|$)/.test(src),
+    });
+}
 
 if (!args.has('--no-bpf')) {
     execFileSync('bash', ['bpf/build.sh'], { stdio: 'inherit' });
