@@ -156,3 +156,104 @@ export interface FleetGraph {
     edges: FleetEdge[];
     generatedAt: number;
 }
+
+// ---- Policy lifecycle (see agent/policy/types.ts for the policy model) ----
+
+import type { LinkState, Mode, Policy, Verdict } from './policy/types';
+
+export const PolicyMethods = {
+    /** Validate, compile and swap in a policy: all-or-nothing. */
+    apply: 'palisade/policy/apply',
+    /** Policies applied on this agent. */
+    list: 'palisade/policy/list',
+    /** What the recorded flows would have met under a proposed policy. */
+    replay: 'palisade/policy/replay',
+    alerts: 'palisade/alerts',
+    audit: 'palisade/audit',
+} as const;
+
+export const PolicyNotifications = {
+    alert: 'palisade/alert',
+    audit: 'palisade/auditRecord',
+} as const;
+
+export interface ApplyParams {
+    policy: Policy;
+    /** Where the policy came from, for messages (file path). */
+    source: string;
+    /** Addresses of every fleet host, to map server/client identities to addresses. */
+    hostAddresses: Record<string, string[]>;
+    dryRun?: boolean;
+}
+
+export interface ApplyResult {
+    app: string;
+    applied: boolean;
+    /** Kernel map entries the policy compiled to on this host. */
+    entries: number;
+    warnings: string[];
+}
+
+export interface ReplayParams {
+    policy: Policy;
+    hostAddresses: Record<string, string[]>;
+    /** Epoch ms; default: everything recorded. */
+    since?: number;
+}
+
+export interface ReplayedFlow {
+    flow: FlowRecord;
+    verdict: Verdict;
+    rule?: string;
+}
+
+export interface ReplayResult {
+    app: string;
+    evaluated: number;
+    /** Flows the policy would have dropped under enforce. */
+    dropped: ReplayedFlow[];
+    lastAlertAt?: number;
+}
+
+export interface AuditRecord {
+    seq: number;
+    at: number;
+    host: string;
+    app: string;
+    mode: Mode;
+    verdict: Verdict;
+    /** The link id that decided, or `default-deny`. */
+    rule: string;
+    direction: Direction;
+    protocol: Protocol;
+    local: Identity;
+    remote: Identity;
+    remoteAddress: string;
+    port: number;
+    pid: number;
+}
+
+export interface Alert {
+    key: string;
+    app: string;
+    owner: string;
+    severity: 'normal' | 'high';
+    verdict: Verdict;
+    state: LinkState | 'unlisted';
+    rule: string;
+    direction: Direction;
+    protocol: Protocol;
+    local: Identity;
+    remote: Identity;
+    remoteAddress: string;
+    port: number;
+    count: number;
+    firstSeen: number;
+    lastSeen: number;
+    host: string;
+}
+
+export interface AuditParams {
+    since?: number;
+    limit?: number;
+}
