@@ -1,0 +1,233 @@
+// `*.palisade.yaml` files: parse and validate with positions, and edit them without losing
+// the user's comments, ordering or formatting (the yaml Document API keeps all three).
+import Ajv, { ErrorObject } from 'ajv';
+import { Document, isMap, isSeq, LineCounter, Node, parseDocument, YAMLMap } from 'yaml';
+import schema from '../../schema/palisade.schema.json';
+import type { LinkState, Policy, PolicyLink } from './types';
+
+export interface PolicyIssue {
+    file: string;
+    line: number;
+    col: number;
+    /** Dotted path of the field, e.g. `links[2].state`. */
+    field: string;
+    message: string;
+}
+
+export class PolicyFileError extends Error {
+    readonly kind = 'invalid-policy';
+
+    constructor(readonly issues: PolicyIssue[]) {
+        super(issues.map(formatIssue).join('\n'));
+    }
+}
+
+export function formatIssue(i: PolicyIssue): string {
+    const field = i.field ? `${i.field}: ` : '';
+    return `${i.file}:${i.line}:${i.col}: ${field}${i.message}`;
+}
+
+// Closest to how people write these files by hand: `[6379]`, no line folding.
+const STRINGIFY = { flowCollectionPadding: false, lineWidth: 0 } as const;
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateSchema = ajv.compile(schema);
+
+interface Parsed {
+    doc: Document;
+    lines: LineCounter;
+}
+
+function load(text: string, file: string): Parsed {
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+    const errors = [...doc.errors];
+    if (errors.length > 0) {
+        throw new PolicyFileError(
+            errors.map((e) => {
+                const pos = lines.linePos(e.pos[0]);
+                return {
+                    file,
+                    line: pos.line,
+                    col: pos.col,
+                    field: '',
+                    message: firstLine(e.message),
+                };
+            }),
+        );
+    }
+    return { doc, lines };
+}
+
+function firstLine(s: string): string {
+    return s.split('\n')[0] ?? s;
+}
+
+type PathPart = string | number;
+
+function fieldName(path: PathPart[]): string {
+    return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+/** Position of the node at `path` (of its key, for a map entry), or of its nearest ancestor. */
+function positionOf(p: Parsed, path: PathPart[], atKey = false): { line: number; col: number } {
+    const last = path[path.length - 1];
+    const parent = p.doc.getIn(path.slice(0, -1), true);
+    if (atKey && typeof last === 'string' && isMap(parent)) {
+        const pair = parent.items.find(
+            (it) => (it.key as Node & { value?: unknown })?.toString() === last,
+        );
+        const key = pair?.key as Node | undefined;
+        if (key?.range) {
+            const pos = p.lines.linePos(key.range[0]);
+            return { line: pos.line, col: pos.col };
+        }
+    }
+    for (let n = path.length; n >= 0; n--) {
+        const node = p.doc.getIn(path.slice(0, n), true) as Node | undefined;
+        if (node && node.range) {
+            const pos = p.lines.linePos(node.range[0]);
+            return { line: pos.line, col: pos.col };
+        }
+        if (n === 0) break;
+    }
+    return { line: 1, col: 1 };
+}
+
+function pointerToPath(pointer: string): PathPart[] {
+    if (!pointer) return [];
+    return pointer
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+        .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function describe(e: ErrorObject): string {
+    switch (e.keyword) {
+        case 'enum':
+            return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues
+                .map((v) => JSON.stringify(v))
+                .join(', ')}`;
+        case 'const':
+            return `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
+        case 'additionalProperties':
+            return `unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+        case 'required':
+            return `missing required field "${(e.params as { missingProperty: string }).missingProperty}"`;
+        default:
+            return e.message ?? 'is invalid';
+    }
+}
+
+/** One message per place: the most specific errors, endpoint alternatives folded. */
+function schemaIssues(p: Parsed, file: string, errors: ErrorObject[]): PolicyIssue[] {
+    const seen = new Set<string>();
+    const out: PolicyIssue[] = [];
+    // oneOf failures report each branch; the branch errors are more useful than the summary.
+    const useful = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'if');
+    for (const e of useful) {
+        let path = pointerToPath(e.instancePath);
+        if (e.keyword === 'additionalProperties') {
+            path = [...path, (e.params as { additionalProperty: string }).additionalProperty];
+        }
+        const message = describe(e);
+        const key = `${fieldName(path)}|${message}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const atKey = e.keyword === 'additionalProperties';
+        out.push({ file, ...positionOf(p, path, atKey), field: fieldName(path), message });
+    }
+    return out;
+}
+
+function semanticIssues(p: Parsed, file: string, policy: Policy): PolicyIssue[] {
+    const out: PolicyIssue[] = [];
+    const ids = new Map<string, number>();
+    policy.links.forEach((link, i) => {
+        const prev = ids.get(link.id);
+        if (prev !== undefined) {
+            const path = ['links', i, 'id'];
+            out.push({
+                file,
+                ...positionOf(p, path),
+                field: fieldName(path),
+                message: `duplicate link id "${link.id}" (also links[${prev}])`,
+            });
+        }
+        ids.set(link.id, i);
+    });
+    return out;
+}
+
+export function parsePolicy(text: string, file: string): Policy {
+    const p = load(text, file);
+    const value: unknown = p.doc.toJS();
+    if (!validateSchema(value)) {
+        throw new PolicyFileError(schemaIssues(p, file, validateSchema.errors ?? []));
+    }
+    const policy = value as unknown as Policy;
+    const issues = semanticIssues(p, file, policy);
+    if (issues.length > 0) throw new PolicyFileError(issues);
+    return policy;
+}
+
+function linkIndex(doc: Document, id: string): number {
+    const links = doc.get('links', true);
+    if (!isSeq(links)) return -1;
+    return links.items.findIndex((item) => isMap(item) && (item as YAMLMap).get('id') === id);
+}
+
+/** Change one link's state in place; everything else in the file stays as it was. */
+export function setLinkState(text: string, file: string, id: string, state: LinkState): string {
+    parsePolicy(text, file);
+    const { doc } = load(text, file);
+    const i = linkIndex(doc, id);
+    if (i < 0) {
+        const message = `no link with id "${id}"`;
+        throw new PolicyFileError([{ file, line: 1, col: 1, field: 'links', message }]);
+    }
+    return replaceScalar(text, doc, ['links', i, 'state'], state);
+}
+
+/**
+ * Splice a new plain scalar over an existing one in the source text: not one byte around it
+ * changes, so alignment, quoting elsewhere and trailing comments all stay as written.
+ */
+function replaceScalar(text: string, doc: Document, path: PathPart[], value: string): string {
+    const node = doc.getIn(path, true) as Node | undefined;
+    if (!node?.range) {
+        doc.setIn(path, value);
+        return doc.toString(STRINGIFY);
+    }
+    const [start, end] = node.range;
+    return text.slice(0, start) + value + text.slice(end);
+}
+
+/** Add links whose ids are new and refresh the evidence of those already in the file. */
+export function mergeLinks(text: string, file: string, links: PolicyLink[]): string {
+    parsePolicy(text, file);
+    const { doc } = load(text, file);
+    for (const link of links) {
+        const i = linkIndex(doc, link.id);
+        if (i < 0) {
+            doc.addIn(['links'], doc.createNode(link));
+        } else if (link.evidence) {
+            doc.setIn(['links', i, 'evidence'], doc.createNode(link.evidence));
+        }
+    }
+    return doc.toString(STRINGIFY);
+}
+
+export function setMode(text: string, file: string, mode: Policy['mode']): string {
+    parsePolicy(text, file);
+    const { doc } = load(text, file);
+    return replaceScalar(text, doc, ['mode'], mode);
+}
+
+/** A new policy file, with a header that says what the file is. */
+export function renderPolicy(policy: Policy, header: string): string {
+    const doc = new Document(policy);
+    doc.commentBefore = header;
+    return doc.toString(STRINGIFY);
+}

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parsePolicy, PolicyFileError, setLinkState, mergeLinks } from '../../agent/policy/file';
+
+const FILE = path.join(__dirname, '../fixtures/policy/db.palisade.yaml');
+const text = readFileSync(FILE, 'utf8');
+
+function issuesOf(src: string) {
+    try {
+        parsePolicy(src, 'p.palisade.yaml');
+    } catch (err) {
+        if (err instanceof PolicyFileError) return err;
+        throw err;
+    }
+    throw new Error('expected the policy to be rejected');
+}
+
+describe('policy file', () => {
+    it('parses a hand-written file with comments and flow-style maps', () => {
+        const p = parsePolicy(text, FILE);
+        expect(p.app).toBe('db');
+        expect(p.links.map((l) => l.id)).toEqual(['api-to-redis', 'intruder-to-redis']);
+        expect(p.links[1]?.client).toEqual({
+            host: 'web',
+            unit: 'intruder.service',
+            binary: '/usr/bin/redis-cli',
+        });
+    });
+
+    it('names file:line:col and the field for an unknown state', () => {
+        const err = issuesOf(text.replace('state: alert   # TODO', 'state: maybe   # TODO'));
+        expect(err.issues).toHaveLength(1);
+        expect(err.message).toBe(
+            'p.palisade.yaml:18:12: links[0].state: must be one of "alert", "allowed", "snoozed", "denied"',
+        );
+    });
+
+    it('names the place of a schema error: a port out of range, an unknown field', () => {
+        const err = issuesOf(
+            text.replace(
+                'ports: [6379]\n    protocol: tcp\n    state: alert   #',
+                'ports: [70000]\n    protocol: tcp\n    colour: red\n    state: alert   #',
+            ),
+        );
+        const messages = err.message.split('\n');
+        expect(messages).toContain('p.palisade.yaml:16:13: links[0].ports[0]: must be <= 65535');
+        expect(messages).toContain('p.palisade.yaml:18:5: links[0].colour: unknown field "colour"');
+    });
+
+    it('reports a file truncated mid-line with its position', () => {
+        const cut = text.slice(0, text.indexOf('binary: /usr/bin/redis-cli') + 10);
+        const err = issuesOf(cut + '\n  - { id: x');
+        expect(err.issues[0]?.line).toBeGreaterThan(20);
+        expect(err.message).toMatch(/^p\.palisade\.yaml:\d+:\d+: /);
+    });
+
+    it('rejects duplicate link ids at the second one', () => {
+        const err = issuesOf(text.replace('id: intruder-to-redis', 'id: api-to-redis'));
+        expect(err.message).toBe(
+            'p.palisade.yaml:19:9: links[1].id: duplicate link id "api-to-redis" (also links[0])',
+        );
+    });
+
+    it('changes one state and keeps every comment and the formatting', () => {
+        const out = setLinkState(text, FILE, 'api-to-redis', 'allowed');
+        expect(out).toBe(
+            text.replace('state: alert   # TODO(dba)', 'state: allowed   # TODO(dba)'),
+        );
+        for (const comment of text.match(/#.*$/gm) ?? []) expect(out).toContain(comment.trim());
+        expect(parsePolicy(out, FILE).links[0]?.state).toBe('allowed');
+    });
+
+    it('adds new links and refreshes evidence without touching reviewed states', () => {
+        const reviewed = setLinkState(text, FILE, 'api-to-redis', 'allowed');
+        const out = mergeLinks(reviewed, FILE, [
+            {
+                id: 'api-to-redis',
+                client: { host: 'api' },
+                server: { host: 'db' },
+                ports: [6379],
+                protocol: 'tcp',
+                state: 'alert',
+                evidence: { flows: 42 },
+            },
+            {
+                id: 'batch-to-redis',
+                client: { host: 'api', unit: 'batch.service' },
+                server: { host: 'db', unit: 'redis.service' },
+                ports: [6379],
+                protocol: 'tcp',
+                state: 'alert',
+            },
+        ]);
+        const p = parsePolicy(out, FILE);
+        expect(p.links.map((l) => [l.id, l.state])).toEqual([
+            ['api-to-redis', 'allowed'],
+            ['intruder-to-redis', 'alert'],
+            ['batch-to-redis', 'alert'],
+        ]);
+        expect(p.links[0]?.evidence?.flows).toBe(42);
+        expect(out).toContain('# The API reads and writes sessions.');
+    });
+});
