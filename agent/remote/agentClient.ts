@@ -10,6 +10,15 @@ import {
 import {
     Methods,
     Notifications,
+    PolicyMethods,
+    PolicyNotifications,
+    type Alert,
+    type ApplyParams,
+    type ApplyResult,
+    type AuditParams,
+    type AuditRecord,
+    type ReplayParams,
+    type ReplayResult,
     type AgentStatus,
     type FlowRecord,
     type FlowsParams,
@@ -30,6 +39,12 @@ export interface AgentClient {
     links(): Promise<HostLink[]>;
     /** Starts link notifications; disposing stops delivering them to this callback. */
     subscribe(onLinksChanged: (params: LinksChangedParams) => void): Promise<Disposable>;
+    applyPolicy(params: ApplyParams): Promise<ApplyResult>;
+    replay(params: ReplayParams): Promise<ReplayResult>;
+    alerts(): Promise<Alert[]>;
+    audit(params?: AuditParams): Promise<AuditRecord[]>;
+    onAlert(cb: (alert: Alert) => void): Disposable;
+    onAudit(cb: (record: AuditRecord) => void): Disposable;
     close(): void;
     /** Called once when the session ends, with the reason when it was not close(). */
     onClose(cb: (reason?: Error) => void): Disposable;
@@ -94,6 +109,31 @@ export class JsonRpcAgentClient implements AgentClient {
         return handler;
     }
 
+    applyPolicy(params: ApplyParams): Promise<ApplyResult> {
+        return this.request<ApplyResult>(PolicyMethods.apply, params);
+    }
+
+    replay(params: ReplayParams): Promise<ReplayResult> {
+        return this.request<ReplayResult>(PolicyMethods.replay, params);
+    }
+
+    alerts(): Promise<Alert[]> {
+        return this.request<Alert[]>(PolicyMethods.alerts, {});
+    }
+
+    audit(params: AuditParams = {}): Promise<AuditRecord[]> {
+        return this.request<AuditRecord[]>(PolicyMethods.audit, params);
+    }
+
+    /** Alerts and audit records as they happen; delivered once subscribe() was called. */
+    onAlert(cb: (alert: Alert) => void): Disposable {
+        return this.connection.onNotification(PolicyNotifications.alert, cb);
+    }
+
+    onAudit(cb: (record: AuditRecord) => void): Disposable {
+        return this.connection.onNotification(PolicyNotifications.audit, cb);
+    }
+
     close(): void {
         this.finish();
     }
@@ -115,8 +155,9 @@ export class JsonRpcAgentClient implements AgentClient {
                 reject(new RemoteError('timeout', this.host, `${this.host}: ${method} timed out`));
             }, this.timeoutMs);
         });
+        let closeWatch: Disposable | undefined;
         const closedEarly = new Promise<never>((_resolve, reject) => {
-            this.onClose(() => reject(this.closedError(method)));
+            closeWatch = this.onClose(() => reject(this.closedError(method)));
         });
         try {
             const call =
@@ -134,6 +175,7 @@ export class JsonRpcAgentClient implements AgentClient {
             );
         } finally {
             clearTimeout(timer);
+            closeWatch?.dispose();
         }
     }
 

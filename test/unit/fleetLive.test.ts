@@ -32,6 +32,24 @@ class MemoryClient implements AgentClient {
     push(links: HostLink[]) {
         this.notify?.({ host: this.st.host, links });
     }
+    async applyPolicy(): Promise<never> {
+        throw new Error('not used by Fleet');
+    }
+    async replay(): Promise<never> {
+        throw new Error('not used by Fleet');
+    }
+    async alerts() {
+        return [];
+    }
+    async audit() {
+        return [];
+    }
+    onAlert(): Disposable {
+        return { dispose: () => undefined };
+    }
+    onAudit(): Disposable {
+        return { dispose: () => undefined };
+    }
     close() {}
     drop(reason: Error) {
         for (const cb of this.closeCbs) cb(reason);
