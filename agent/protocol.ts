@@ -24,6 +24,29 @@ export interface ProcessIdentity {
     unit?: string;
     /** cgroup v2 path relative to the cgroup the agent guards. */
     cgroup: string;
+    /** systemd slice holding the unit (`system.slice`). */
+    slice?: string;
+    /** Container the process runs in, from the runtime's cgroup naming. Varies per instance. */
+    container?: ContainerContext;
+    /** Kubernetes pod, from kubepods cgroup paths. The uid varies per pod instance. */
+    pod?: PodContext;
+    /** Exact path when `binary` is a stable key for a path that changes with each build. */
+    build?: string;
+    /** "Same program, new build": the build this program was first seen as on this host. */
+    previousBuild?: string;
+    /** SPIFFE-style rendering (see agent/identity/spiffe.ts); compare by fields, not text. */
+    spiffe?: string;
+}
+
+export interface ContainerContext {
+    /** `docker`, `containerd`, `cri-o`, `podman`, `lxc`, or `cri` when only kubepods tells. */
+    runtime: string;
+    id: string;
+}
+
+export interface PodContext {
+    uid: string;
+    qos: 'guaranteed' | 'burstable' | 'besteffort';
 }
 
 /** A peer that is not a process on a host we observe: named by DNS or by address. */
