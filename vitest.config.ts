@@ -20,6 +20,16 @@ export default defineConfig({
                     hookTimeout: 240_000,
                 },
             },
+            {
+                test: {
+                    name: 'e2e',
+                    include: ['test/e2e/**/*.test.ts'],
+                    // One lab and one code-server at a time; sequential like the root suites.
+                    fileParallelism: false,
+                    testTimeout: 180_000,
+                    hookTimeout: 420_000,
+                },
+            },
         ],
     },
 });
