@@ -26,3 +26,34 @@ export async function askPassphrase(identityFile: string): Promise<string | unde
         ignoreFocusOut: true,
     });
 }
+
+/**
+ * Passphrases asked once per key file and kept in this process's memory only (never in
+ * settings, secret storage or the log), so reconnects do not ask again.
+ */
+export class PassphraseCache {
+    private readonly known = new Map<string, string>();
+    /** One prompt per file even when several hosts ask for the same key at once. */
+    private readonly pending = new Map<string, Promise<string | undefined>>();
+
+    async get(file: string, interactive: boolean): Promise<string | undefined> {
+        const cached = this.known.get(file);
+        if (cached !== undefined || !interactive) return cached;
+        let asking = this.pending.get(file);
+        if (!asking) {
+            asking = askPassphrase(file);
+            this.pending.set(file, asking);
+        }
+        try {
+            const answer = await asking;
+            if (answer !== undefined) this.known.set(file, answer);
+            return answer;
+        } finally {
+            this.pending.delete(file);
+        }
+    }
+
+    clear(): void {
+        this.known.clear();
+    }
+}

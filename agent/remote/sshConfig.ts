@@ -2,7 +2,7 @@
 // in a terminal works in Palisade with the same key, port and known_hosts.
 import { readFileSync, readdirSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import SSHConfig, { type Directive } from 'ssh-config';
 import { RemoteError } from './errors';
 
@@ -33,7 +33,7 @@ const MAX_INCLUDE_DEPTH = 16;
 
 /** Reads a config with its Include lines inlined (ssh-config does not follow them). */
 export function loadSshConfig(file: string): SSHConfig {
-    return SSHConfig.parse(expandIncludes(file, 0));
+    return SSHConfig.parse(expandIncludes(resolve(file), 0));
 }
 
 /** Concrete aliases (Host entries without wildcards or negation) in file order. */
@@ -144,7 +144,15 @@ function valueList(value: Directive['value']): string[] {
     return value.map((v) => v.val);
 }
 
-function expandIncludes(file: string, depth: number): string {
+function expandIncludes(file: string, depth: number, stack: string[] = []): string {
+    // ssh itself only stops at a depth limit; naming the cycle tells the user what to fix.
+    const seen = stack.indexOf(file);
+    if (seen >= 0) {
+        const cycle = [...stack.slice(seen), file].map((f) => basename(f)).join(' → ');
+        throw new RemoteError('config', basename(file), `Include cycle in ssh config: ${cycle}`, {
+            file,
+        });
+    }
     let text: string;
     try {
         text = readFileSync(file, 'utf8');
@@ -164,7 +172,7 @@ function expandIncludes(file: string, depth: number): string {
             return m[1]
                 .split(/\s+/)
                 .flatMap((pattern) => globFiles(includePath(pattern, file)))
-                .map((included) => expandIncludes(included, depth + 1))
+                .map((included) => expandIncludes(included, depth + 1, [...stack, file]))
                 .join('\n');
         })
         .join('\n');
