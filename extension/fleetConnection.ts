@@ -153,7 +153,11 @@ export class FleetConnection implements vscode.Disposable {
                 log: (message) => log.debug(`ssh ${alias}: ${message}`),
             });
             // ssh2 cannot abort a handshake, so a cancelled connect is closed once it lands.
-            if (token?.isCancellationRequested || this.disposed || this.states.get(alias) !== state) {
+            if (
+                token?.isCancellationRequested ||
+                this.disposed ||
+                this.states.get(alias) !== state
+            ) {
                 client.close();
                 return new vscode.CancellationError();
             }
@@ -189,7 +193,10 @@ export class FleetConnection implements vscode.Disposable {
 
     private dropped(state: HostState, client: AgentClient, reason?: Error): void {
         if (this.disposed || this.states.get(state.alias) !== state) return;
-        if (this.fleet.client(state.alias) !== undefined && this.fleet.client(state.alias) !== client) {
+        if (
+            this.fleet.client(state.alias) !== undefined &&
+            this.fleet.client(state.alias) !== client
+        ) {
             return;
         }
         log.warn(`${state.alias}: session ended: ${reason ? describeError(reason) : 'closed'}`);

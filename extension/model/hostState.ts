@@ -3,11 +3,7 @@ import type { AgentStatus } from '../../agent/protocol';
 import type { Mode } from '../../agent/policy/types';
 
 export type ConnectionState =
-    | 'connecting'
-    | 'connected'
-    | 'reconnecting'
-    | 'unreachable'
-    | 'offline';
+    'connecting' | 'connected' | 'reconnecting' | 'unreachable' | 'offline';
 
 export interface HostState {
     /** The ssh alias: what the user picked and what every message names. */

@@ -52,7 +52,10 @@ export class HostsView implements vscode.TreeDataProvider<HostState>, vscode.Dis
         item.tooltip = hostDetails(host).join('\n');
         const degraded = host.state === 'connected' && host.status?.health === 'degraded';
         const [icon, color] = degraded ? ['warning', 'list.warningForeground'] : ICONS[host.state];
-        item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+        item.iconPath = new vscode.ThemeIcon(
+            icon,
+            color ? new vscode.ThemeColor(color) : undefined,
+        );
         item.contextValue = `palisadeHost.${host.state}`;
         if (host.state !== 'connected') {
             item.command = {
