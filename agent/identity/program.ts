@@ -21,11 +21,56 @@ export interface Program {
 
 // Interpreters whose identity is the script they run, not the interpreter alone.
 const INTERPRETER =
-    /^(node|nodejs|python[0-9.]*|ruby[0-9.]*|perl[0-9.]*|bash|sh|dash|zsh|php[0-9.]*|deno|bun)$/;
-// Options that take the next argument as a value, not as the script.
-const VALUE_OPTIONS = new Set(['-r', '--require', '--import', '--loader', '-W', '-X', '-I']);
-// Options whose program text is inline: there is no script file to name.
-const INLINE_OPTIONS = new Set(['-e', '--eval', '-p', '--print', '-c']);
+    /^(node|nodejs|python[0-9.]*|ruby[0-9.]*|perl[0-9.]*|bash|sh|dash|zsh|php[0-9.]*|deno|bun|java)$/;
+
+interface Grammar {
+    /** Options that take the next argument as a value, not as the script. */
+    value: Set<string>;
+    /** Options whose program text is inline: there is no script file to name. */
+    inline: Set<string>;
+    /** Options naming the program as a module, jar or class rather than a file. */
+    module: Map<string, string>;
+}
+
+const grammar = (value: string[], inline: string[], module: [string, string][] = []) => ({
+    value: new Set(value),
+    inline: new Set(inline),
+    module: new Map(module),
+});
+
+const GRAMMARS: [RegExp, Grammar][] = [
+    [
+        /^(node|nodejs|bun)$/,
+        grammar(['-r', '--require', '--import', '--loader'], ['-e', '--eval', '-p', '--print']),
+    ],
+    [/^deno$/, grammar([], ['eval'])],
+    [/^python/, grammar(['-W', '-X', '--check-hash-based-pycs'], ['-c'], [['-m', 'module']])],
+    [/^ruby/, grammar(['-I', '-r', '-C', '-E'], ['-e'])],
+    [/^perl/, grammar(['-I', '-M', '-m'], ['-e', '-E'])],
+    [/^(bash|sh|dash|zsh)$/, grammar(['-o', '-O', '+o', '+O'], ['-c'])],
+    [/^php/, grammar(['-d', '-c', '-z'], ['-r'])],
+    [
+        /^java$/,
+        grammar(
+            [
+                '-cp',
+                '-classpath',
+                '--class-path',
+                '-p',
+                '--module-path',
+                '--add-opens',
+                '--add-exports',
+                '--add-modules',
+            ],
+            [],
+            [
+                ['-jar', 'file'],
+                ['-m', 'module'],
+                ['--module', 'module'],
+            ],
+        ),
+    ],
+];
 
 export function absolute(p: string, cwd: string): string {
     if (p === '') return p;
@@ -39,18 +84,33 @@ function invokedPath(f: ExecFacts): string {
 }
 
 /** The script an interpreter was asked to run, from its argv. */
-export function scriptArgument(args: string[], cwd: string): string | undefined {
+export function scriptArgument(
+    args: string[],
+    cwd: string,
+    interpreter = path.basename(args[0] ?? ''),
+): string | undefined {
+    const name = interpreter;
+    const g = GRAMMARS.find(([re]) => re.test(name))?.[1] ?? GRAMMARS[0]?.[1];
+    if (!g) return undefined;
     for (let i = 1; i < args.length; i++) {
         const a = args[i] ?? '';
-        if (INLINE_OPTIONS.has(a)) return '(inline)';
-        // `python3 -m pkg.mod`: the module is the program.
-        if (a === '-m') return args[i + 1] ? `module:${args[i + 1]}` : undefined;
+        if (g.inline.has(a)) return '(inline)';
+        // Clustered short flags: `bash -ec '...'`, `python3 -uc '...'`.
+        if (/^-[A-Za-z]{2,}$/.test(a) && [...a.slice(1)].some((c) => g.inline.has('-' + c))) {
+            return '(inline)';
+        }
+        const kind = g.module.get(a);
+        if (kind === 'file') return args[i + 1] ? absolute(args[i + 1] ?? '', cwd) : undefined;
+        // `python3 -m pkg.mod`, `java -m mod/Main`: the module is the program.
+        if (kind) return args[i + 1] ? `module:${args[i + 1]}` : undefined;
         if (a === '--') return args[i + 1] ? absolute(args[i + 1] ?? '', cwd) : undefined;
-        if (VALUE_OPTIONS.has(a)) {
+        if (g.value.has(a)) {
             i++;
             continue;
         }
-        if (a.startsWith('-')) continue;
+        if (a.startsWith('-') || a.startsWith('+')) continue;
+        // `java -cp lib Main`: a main class, not a file.
+        if (name === 'java') return `class:${a}`;
         return absolute(a, cwd);
     }
     return undefined;
@@ -64,19 +124,12 @@ export function programOf(f: ExecFacts): Program {
     const binary = invokedPath(f);
     const program: Program = { binary };
     if (f.exe && f.exe !== binary) program.exe = f.exe;
-    if (INTERPRETER.test(path.basename(binary)) || INTERPRETER.test(path.basename(f.exe))) {
-        const script = scriptArgument(f.args, f.cwd);
+    const interpreter = [path.basename(binary), path.basename(f.exe)].find((n) =>
+        INTERPRETER.test(n),
+    );
+    if (interpreter) {
+        const script = scriptArgument(f.args, f.cwd, interpreter);
         if (script) program.script = script;
     }
     return program;
-}
-
-/** systemd unit (or lab unit) named by the last `.service`/`.scope` component. */
-export function unitOf(cgroupPath: string): string | undefined {
-    const parts = cgroupPath.split('/').filter(Boolean);
-    for (let i = parts.length - 1; i >= 0; i--) {
-        const part = parts[i] ?? '';
-        if (/\.(service|scope)$/.test(part)) return part;
-    }
-    return undefined;
 }

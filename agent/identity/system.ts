@@ -2,6 +2,7 @@
 // that started before the datapath could see their exec.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { cgroupFromProcFile } from './context';
 import type { ExecFacts } from './program';
 
 export function cgroup2Mount(mounts = '/proc/mounts'): string {
@@ -84,6 +85,28 @@ const NS_PER_TICK = 1_000_000_000n / BigInt(CLK_TCK);
 export interface ProcFacts extends ExecFacts {
     ppid: number;
     parentExe?: string;
+    uid: number;
+    euid: number;
+    /** cgroup v2 path relative to the host's cgroup2 mount (as /proc shows it). */
+    cgroup?: string;
+}
+
+const PF_KTHREAD = 0x00200000;
+
+/** A kernel thread owns no program: its flows are the kernel's. */
+export function isKernelThread(pid: number, proc = '/proc'): boolean {
+    try {
+        const stat = fs.readFileSync(`${proc}/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return (Number(fields[6]) & PF_KTHREAD) !== 0;
+    } catch {
+        return false;
+    }
+}
+
+function ids(status: string): { uid: number; euid: number } {
+    const m = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
+    return { uid: Number(m?.[1] ?? -1), euid: Number(m?.[2] ?? -1) };
 }
 
 /**
@@ -118,48 +141,25 @@ export function procFacts(tgid: number, startNs: bigint, proc = '/proc'): ProcFa
                 filename = exe;
             }
         }
-        return { exe, filename, cwd, args, viaInterpreter: false, ppid, parentExe };
+        const { uid, euid } = ids(fs.readFileSync(`${proc}/${tgid}/status`, 'utf8'));
+        const cgroup = cgroupFromProcFile(fs.readFileSync(`${proc}/${tgid}/cgroup`, 'utf8'));
+        // Read last: if the pid was reused while we read, the start time no longer matches.
+        if (procStartNs(tgid, proc) !== startTicks * NS_PER_TICK) return undefined;
+        return {
+            exe,
+            filename,
+            cwd,
+            args,
+            viaInterpreter: false,
+            ppid,
+            parentExe,
+            uid,
+            euid,
+            ...(cgroup ? { cgroup } : {}),
+        };
     } catch {
         return undefined;
     }
-}
-
-/** The pid holding a listening TCP socket on `port` in this network namespace. */
-export function listenerPid(port: number, proc = '/proc'): number | undefined {
-    const inodes = new Set<string>();
-    for (const file of ['tcp', 'tcp6']) {
-        let text = '';
-        try {
-            text = fs.readFileSync(`${proc}/net/${file}`, 'utf8');
-        } catch {
-            continue;
-        }
-        for (const line of text.split('\n').slice(1)) {
-            const cols = line.trim().split(/\s+/);
-            const local = cols[1] ?? '';
-            // State 0A is LISTEN.
-            if (cols[3] !== '0A') continue;
-            if (parseInt(local.split(':')[1] ?? '', 16) === port && cols[9]) inodes.add(cols[9]);
-        }
-    }
-    if (inodes.size === 0) return undefined;
-    for (const pid of fs.readdirSync(proc).filter((d) => /^\d+$/.test(d))) {
-        let fds: string[] = [];
-        try {
-            fds = fs.readdirSync(`${proc}/${pid}/fd`);
-        } catch {
-            continue;
-        }
-        for (const fd of fds) {
-            try {
-                const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`${proc}/${pid}/fd/${fd}`));
-                if (m && inodes.has(m[1] ?? '')) return Number(pid);
-            } catch {
-                // fd closed while we looked
-            }
-        }
-    }
-    return undefined;
 }
 
 /** Start time of a live pid in ns since boot (tick precision), for instance keys. */
