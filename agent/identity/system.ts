@@ -47,8 +47,10 @@ export class Cgroups {
         const key = id.toString();
         const hit = this.byId.get(key);
         if (hit !== undefined) return hit;
-        // A new cgroup appeared since the last scan; rescan at most once a second.
-        if (Date.now() - this.scannedAt > 1000) {
+        // A new cgroup appeared since the last scan. Events are read in batches well after
+        // they happened, so one rescan finds it; the limit only spares us from rescanning for
+        // every event of a cgroup that is already gone.
+        if (Date.now() - this.scannedAt > 50) {
             this.scan();
             return this.byId.get(key);
         }
