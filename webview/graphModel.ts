@@ -1,7 +1,9 @@
-// Turns a FleetGraph into cytoscape element definitions and computes what changed between
-// two graphs, so the webview can patch the live graph instead of re-laying it out.
-import type { FleetEdge, FleetGraph, FleetHost, Identity } from '../agent/protocol';
+// Turns the fleet store into cytoscape element definitions: identities inside the groups
+// people read a network diagram by (zone ⊃ host ⊃ app ⊃ process; external peers by domain,
+// ingress sources on one side and egress targets on the other).
+import type { FleetEdge, FleetHost, Identity } from '../agent/protocol';
 import { identityKey } from '../agent/fleet/identity';
+import { effectiveVerdict, isCrownJewel, servedPorts, type EdgeStateKey } from './graphBadges';
 import {
     edgeLabel,
     externalLabel,
@@ -10,8 +12,12 @@ import {
     processLabel,
     unknownLabel,
 } from './graphLabels';
+import type { FleetStore } from './graphStore';
+import type { Mode, Verdict } from '../agent/policy/types';
+import type { NodeAnnotation } from './messages';
 
-export type NodeKind = 'host' | 'external-group' | 'process' | 'external' | 'unknown';
+export type NodeKind =
+    'zone' | 'host' | 'app' | 'side' | 'domain' | 'process' | 'external' | 'unknown' | 'more';
 export type HostHealth = FleetHost['health'] | 'unobserved';
 
 export interface NodeData {
@@ -21,6 +27,14 @@ export interface NodeData {
     parent?: string;
     detail: string;
     health?: HostHealth;
+    /** Host and app the node belongs to, for filters ('' when none). */
+    host: string;
+    app: string;
+    mode: string;
+    degraded: boolean;
+    crownJewel: boolean;
+    /** Set on a group drawn as one node: how many identities it stands for. */
+    collapsed?: number;
     [key: string]: unknown;
 }
 
@@ -32,6 +46,15 @@ export interface EdgeData {
     protocol: FleetEdge['protocol'];
     port: number;
     count: number;
+    state: EdgeStateKey;
+    verdict: Verdict | '';
+    mode: Mode | '';
+    rule: string;
+    policyFile: string;
+    firstSeen: number;
+    lastSeen: number;
+    /** FleetEdge ids this drawn edge stands for: one, or many when groups are folded. */
+    members: string[];
     [key: string]: unknown;
 }
 
@@ -41,56 +64,185 @@ export interface GraphElements {
     edges: Map<string, EdgeData>;
 }
 
-export interface GraphDiff {
-    addedNodes: NodeData[];
-    updatedNodes: NodeData[];
-    removedNodes: string[];
-    addedEdges: EdgeData[];
-    updatedEdges: EdgeData[];
-    removedEdges: string[];
-}
+export const INGRESS_SIDE_ID = 'side:ingress';
+export const EGRESS_SIDE_ID = 'side:egress';
+const DEFAULT_ZONE = 'fleet';
 
-export const EXTERNAL_GROUP_ID = 'group:external';
+export function zoneNodeId(zone: string): string {
+    return `zone:${zone}`;
+}
 
 export function hostNodeId(host: string): string {
     return `host:${host}`;
+}
+
+export function appNodeId(host: string, app: string): string {
+    return `app:${JSON.stringify([host, app])}`;
+}
+
+export function domainNodeId(side: 'in' | 'out', domain: string): string {
+    return `domain:${side}:${domain}`;
 }
 
 export function identityNodeId(id: Identity): string {
     return `id:${identityKey(id)}`;
 }
 
-export function edgeId(edge: FleetEdge): string {
-    return `edge:${edge.id}`;
+export function edgeId(fleetEdgeId: string): string {
+    return `edge:${fleetEdgeId}`;
 }
 
 export function emptyElements(): GraphElements {
     return { nodes: new Map(), edges: new Map() };
 }
 
-export function buildElements(graph: FleetGraph): GraphElements {
+/** The app a process belongs to: its unit, else its cgroup; none for the root cgroup. */
+export function appOf(id: Identity): string {
+    if (id.kind !== 'process') {
+        return '';
+    }
+    return id.unit ?? (id.cgroup !== '/' && id.cgroup !== '' ? id.cgroup : '');
+}
+
+/** `api.stripe.com` → `stripe.com`; addresses share one group. */
+export function domainOf(name: string): string {
+    if (!name.startsWith('dns:')) {
+        return 'addresses';
+    }
+    const labels = name.slice('dns:'.length).replace(/\.$/, '').split('.');
+    return labels.slice(-2).join('.');
+}
+
+const noNote: NodeAnnotation = {};
+
+interface GroupInit {
+    id: string;
+    kind: NodeKind;
+    label: string;
+    parent?: string;
+    host: string;
+    app: string;
+}
+
+export function buildElements(store: FleetStore): GraphElements {
     const nodes = new Map<string, NodeData>();
     const edges = new Map<string, EdgeData>();
+    const note = (key: string) => store.nodeNotes.get(key) ?? noNote;
 
-    for (const host of graph.hosts) {
-        nodes.set(hostNodeId(host.name), hostNode(host.name, host.health, host.problems));
+    const zoneOfHost = hostZones(store);
+    const group = (data: GroupInit): string => {
+        if (!nodes.has(data.id)) {
+            nodes.set(data.id, {
+                detail: '',
+                mode: '',
+                degraded: false,
+                crownJewel: false,
+                ...data,
+            });
+        }
+        return data.id;
+    };
+    const hostGroup = (name: string): string => {
+        const zone = zoneOfHost.get(name) ?? DEFAULT_ZONE;
+        const zoneId = group({
+            id: zoneNodeId(zone),
+            kind: 'zone',
+            label: plainText(zone),
+            host: '',
+            app: '',
+        });
+        if (!nodes.has(hostNodeId(name))) {
+            const fleetHost = store.hosts.get(name);
+            nodes.set(hostNodeId(name), hostNode(name, zoneId, fleetHost, note(`host:${name}`)));
+        }
+        return hostNodeId(name);
+    };
+    for (const host of [...store.hosts.keys()].sort()) {
+        hostGroup(host);
     }
 
-    // Kept apart until the end so every parent lands in `nodes` before any child.
+    // Externals that any edge reaches as a server sit with the egress targets.
+    const servers = new Set<string>();
+    for (const edge of store.edges.values()) {
+        servers.add(identityKey(edge.server));
+    }
+    const ports = servedPorts(store.edges.values(), identityKey);
+
     const identities = new Map<string, NodeData>();
     const addIdentity = (id: Identity): string => {
-        const node = identityNode(id);
-        if (!identities.has(node.id)) {
-            ensureParent(nodes, node.parent);
-            identities.set(node.id, node);
+        const key = identityKey(id);
+        const nodeId = `id:${key}`;
+        if (identities.has(nodeId)) {
+            return nodeId;
         }
-        return node.id;
+        const parent = parentOf(id, servers.has(key));
+        const idNote = note(key);
+        const node = identityNode(id, nodeId, parent, idNote);
+        node.crownJewel = idNote.crownJewel ?? isCrownJewel(id, ports.get(key) ?? []);
+        if (node.crownJewel) {
+            node.label = `★ ${node.label}`;
+        }
+        identities.set(nodeId, node);
+        return nodeId;
     };
 
-    for (const edge of graph.edges) {
+    const parentOf = (id: Identity, isServer: boolean): string => {
+        if (id.kind === 'external') {
+            const side = isServer ? 'out' : 'in';
+            const sideId = group(
+                side === 'out'
+                    ? {
+                          id: EGRESS_SIDE_ID,
+                          kind: 'side',
+                          label: 'egress targets',
+                          host: '',
+                          app: '',
+                      }
+                    : {
+                          id: INGRESS_SIDE_ID,
+                          kind: 'side',
+                          label: 'ingress sources',
+                          host: '',
+                          app: '',
+                      },
+            );
+            const domain = domainOf(id.name);
+            return group({
+                id: domainNodeId(side, domain),
+                kind: 'domain',
+                label: plainText(domain),
+                parent: sideId,
+                host: '',
+                app: '',
+            });
+        }
+        const hostId = hostGroup(id.host);
+        const app = appOf(id);
+        if (app === '') {
+            return hostId;
+        }
+        const appNote = note(`app:${id.host}/${app}`);
+        const appId = group({
+            id: appNodeId(id.host, app),
+            kind: 'app',
+            label: plainText(app),
+            parent: hostId,
+            host: id.host,
+            app,
+        });
+        const appData = nodes.get(appId);
+        if (appData !== undefined) {
+            appData.mode = appNote.mode ?? '';
+            appData.label = plainText(app) + (appNote.mode ? ` · ${appNote.mode}` : '');
+        }
+        return appId;
+    };
+
+    for (const edge of store.edges.values()) {
         const source = addIdentity(edge.client);
         const target = addIdentity(edge.server);
-        const id = edgeId(edge);
+        const id = edgeId(edge.id);
+        const edgeNote = store.edgeNotes.get(edge.id);
         edges.set(id, {
             id,
             source,
@@ -99,129 +251,127 @@ export function buildElements(graph: FleetGraph): GraphElements {
             protocol: edge.protocol,
             port: edge.port,
             count: edge.count,
+            state: edgeNote?.state ?? 'none',
+            verdict: effectiveVerdict(edgeNote) ?? '',
+            mode: edgeNote?.mode ?? '',
+            rule: plainText(edgeNote?.rule ?? '', 200),
+            policyFile: plainText(edgeNote?.policyFile ?? '', 400),
+            firstSeen: edge.firstSeen,
+            lastSeen: edge.lastSeen,
+            members: [edge.id],
         });
     }
 
+    // Identities last: every group they sit in is already in `nodes`.
     for (const [id, node] of identities) {
         nodes.set(id, node);
     }
-    return { nodes, edges };
+    return { nodes: orderParentsFirst(nodes), edges };
 }
 
-function hostNode(name: string, health: HostHealth, problems: string[]): NodeData {
+function hostZones(store: FleetStore): Map<string, string> {
+    const zones = new Map<string, string>();
+    for (const edge of store.edges.values()) {
+        for (const id of [edge.client, edge.server]) {
+            if (id.kind === 'process' && !zones.has(id.host)) {
+                zones.set(id.host, id.zone);
+            }
+        }
+    }
+    // Hosts whose processes were never seen go with the fleet's main zone.
+    const main = zones.values().next().value ?? DEFAULT_ZONE;
+    for (const host of store.hosts.keys()) {
+        if (!zones.has(host)) {
+            zones.set(host, main);
+        }
+    }
+    return zones;
+}
+
+function hostNode(
+    name: string,
+    parent: string,
+    host: FleetHost | undefined,
+    note: NodeAnnotation,
+): NodeData {
+    const health: HostHealth = host?.health ?? 'unobserved';
+    const problems = host?.problems ?? [];
     const lines = [`host: ${name}`, `health: ${health}`, ...problems.map((p) => `• ${p}`)];
+    const degraded = note.degraded ?? health === 'degraded';
     return {
         id: hostNodeId(name),
         kind: 'host',
-        label: plainText(name),
+        label: plainText(name) + (degraded ? ' ⚠' : ''),
+        parent,
         detail: lines.map((line) => plainText(line, 200)).join('\n'),
         health,
+        host: name,
+        app: '',
+        mode: note.mode ?? '',
+        degraded,
+        crownJewel: false,
     };
 }
 
-// A peer on a host we are not connected to still gets a host box, marked as unobserved.
-function ensureParent(nodes: Map<string, NodeData>, parent: string | undefined): void {
-    if (parent === undefined || nodes.has(parent)) {
-        return;
-    }
-    if (parent === EXTERNAL_GROUP_ID) {
-        nodes.set(parent, {
-            id: parent,
-            kind: 'external-group',
-            label: 'external',
-            detail: 'Peers outside the observed hosts',
-        });
-        return;
-    }
-    nodes.set(parent, hostNode(parent.slice('host:'.length), 'unobserved', []));
-}
-
-function identityNode(id: Identity): NodeData {
+function identityNode(
+    id: Identity,
+    nodeId: string,
+    parent: string,
+    note: NodeAnnotation,
+): NodeData {
+    const common = {
+        id: nodeId,
+        parent,
+        mode: note.mode ?? '',
+        degraded: note.degraded ?? false,
+        crownJewel: false,
+        app: appOf(id),
+    };
     switch (id.kind) {
         case 'process':
             return {
-                id: identityNodeId(id),
+                ...common,
                 kind: 'process',
                 label: processLabel(id),
-                parent: hostNodeId(id.host),
                 detail: processDetail(id),
+                host: id.host,
             };
         case 'external':
             return {
-                id: identityNodeId(id),
+                ...common,
                 kind: 'external',
                 label: externalLabel(id),
-                parent: EXTERNAL_GROUP_ID,
-                detail: plainText(`${id.name}\naddress: ${id.address}`, 400),
+                detail: [id.name, `address: ${id.address}`]
+                    .map((l) => plainText(l, 200))
+                    .join('\n'),
+                host: '',
             };
         case 'unknown':
             return {
-                id: identityNodeId(id),
+                ...common,
                 kind: 'unknown',
                 label: unknownLabel(id),
-                parent: hostNodeId(id.host),
                 detail: plainText(`owner unknown on ${id.host}: ${id.reason}`, 200),
+                host: id.host,
             };
     }
 }
 
-function sameData(a: object, b: object): boolean {
-    return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/**
- * What to apply to a graph showing `prev` so it shows `next`. A node whose parent changed is
- * removed and re-added: cytoscape cannot re-parent inside a plain data update.
- */
-export function diffElements(prev: GraphElements, next: GraphElements): GraphDiff {
-    const diff: GraphDiff = {
-        addedNodes: [],
-        updatedNodes: [],
-        removedNodes: [],
-        addedEdges: [],
-        updatedEdges: [],
-        removedEdges: [],
+/** Reorders so that every parent precedes its children, whatever order they were made in. */
+export function orderParentsFirst(nodes: Map<string, NodeData>): Map<string, NodeData> {
+    const ordered = new Map<string, NodeData>();
+    const visit = (node: NodeData, depth: number): void => {
+        if (ordered.has(node.id) || depth > 16) {
+            return;
+        }
+        const parent = node.parent === undefined ? undefined : nodes.get(node.parent);
+        if (parent !== undefined) {
+            visit(parent, depth + 1);
+        }
+        ordered.set(node.id, node);
     };
-
-    for (const [id, node] of next.nodes) {
-        const old = prev.nodes.get(id);
-        if (old === undefined) {
-            diff.addedNodes.push(node);
-        } else if (old.parent !== node.parent) {
-            diff.removedNodes.push(id);
-            diff.addedNodes.push(node);
-        } else if (!sameData(old, node)) {
-            diff.updatedNodes.push(node);
-        }
+    for (const node of nodes.values()) {
+        visit(node, 0);
     }
-    for (const id of prev.nodes.keys()) {
-        if (!next.nodes.has(id)) {
-            diff.removedNodes.push(id);
-        }
-    }
-
-    const reAdded = new Set(diff.removedNodes);
-    for (const [id, edge] of next.edges) {
-        const old = prev.edges.get(id);
-        const endRecreated = reAdded.has(edge.source) || reAdded.has(edge.target);
-        if (old === undefined || endRecreated) {
-            diff.addedEdges.push(edge);
-            // Removing a node takes its edges with it, so a kept edge must be re-added.
-            if (old !== undefined) {
-                diff.removedEdges.push(id);
-            }
-        } else if (!sameData(old, edge)) {
-            diff.updatedEdges.push(edge);
-        }
-    }
-    for (const id of prev.edges.keys()) {
-        if (!next.edges.has(id)) {
-            diff.removedEdges.push(id);
-        }
-    }
-    return diff;
-}
-
-export function isEmptyDiff(diff: GraphDiff): boolean {
-    return Object.values(diff).every((list: unknown[]) => list.length === 0);
+    return ordered;
 }

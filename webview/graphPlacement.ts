@@ -1,6 +1,7 @@
 // Positions for nodes that appear in a live graph. Existing nodes never move: the user may
 // have arranged them, so new ones are dropped near what they connect to instead.
-import type { GraphDiff, GraphElements, NodeData } from './graphModel';
+import type { GraphDiff } from './graphDiff';
+import type { GraphElements, NodeData } from './graphModel';
 
 export interface Position {
     x: number;

@@ -7,18 +7,29 @@ function themeColour(name: string, fallback: string): string {
     return value === '' ? fallback : value;
 }
 
-export function graphStyle(): StylesheetJson {
-    const fg = themeColour('--vscode-editor-foreground', '#cccccc');
-    const bg = themeColour('--vscode-editor-background', '#1e1e1e');
-    const muted = themeColour('--vscode-descriptionForeground', '#999999');
-    const accent = themeColour('--vscode-charts-blue', '#3794ff');
-    const ok = themeColour('--vscode-testing-iconPassed', '#73c991');
-    const warn = themeColour('--vscode-editorWarning-foreground', '#cca700');
-    const error = themeColour('--vscode-errorForeground', '#f48771');
-    const external = themeColour('--vscode-charts-purple', '#b180d7');
-    const focus = themeColour('--vscode-focusBorder', '#007fd4');
-    const font = themeColour('--vscode-font-family', 'sans-serif');
+/** The theme colours the graph and its legend share; the legend uses the same names. */
+export function palette() {
+    return {
+        fg: themeColour('--vscode-editor-foreground', '#cccccc'),
+        bg: themeColour('--vscode-editor-background', '#1e1e1e'),
+        muted: themeColour('--vscode-descriptionForeground', '#999999'),
+        accent: themeColour('--vscode-charts-blue', '#3794ff'),
+        allowed: themeColour('--vscode-testing-iconPassed', '#73c991'),
+        alert: themeColour('--vscode-editorWarning-foreground', '#cca700'),
+        denied: themeColour('--vscode-errorForeground', '#f48771'),
+        external: themeColour('--vscode-charts-purple', '#b180d7'),
+        jewel: themeColour('--vscode-charts-yellow', '#cca700'),
+        focus: themeColour('--vscode-focusBorder', '#007fd4'),
+        font: themeColour('--vscode-font-family', 'sans-serif'),
+    };
+}
 
+const GROUPS =
+    'node[kind = "zone"], node[kind = "host"], node[kind = "app"], ' +
+    'node[kind = "side"], node[kind = "domain"]';
+
+export function graphStyle(): StylesheetJson {
+    const c = palette();
     return [
         {
             selector: 'node',
@@ -27,53 +38,83 @@ export function graphStyle(): StylesheetJson {
                 'text-wrap': 'wrap',
                 'text-valign': 'bottom',
                 'text-margin-y': 4,
-                'font-family': font,
+                'font-family': c.font,
                 'font-size': 11,
-                color: fg,
-                'background-color': accent,
+                // Below this on-screen size labels are skipped: 2,000 of them cost frames.
+                'min-zoomed-font-size': 7,
+                color: c.fg,
+                'background-color': c.accent,
                 shape: 'round-rectangle',
                 width: 18,
                 height: 18,
             },
         },
         {
-            selector: 'node[kind = "host"], node[kind = "external-group"]',
+            selector: GROUPS,
             style: {
                 'text-valign': 'top',
                 'text-margin-y': -4,
                 'font-weight': 'bold',
-                'background-color': fg,
+                'background-color': c.fg,
                 'background-opacity': 0.04,
                 'border-width': 1,
-                'border-color': muted,
-                padding: '16px',
+                'border-color': c.muted,
+                padding: '14px',
             },
         },
-        { selector: 'node[health = "ok"]', style: { 'border-color': ok } },
+        { selector: 'node[kind = "zone"]', style: { 'border-style': 'dotted', padding: '20px' } },
         {
-            selector: 'node[health = "degraded"]',
-            style: { 'border-color': warn, 'border-width': 2 },
+            selector: 'node[kind = "app"]',
+            style: { 'font-weight': 'normal', 'background-opacity': 0.02 },
         },
         {
-            selector: 'node[health = "unreachable"]',
-            style: { 'border-color': error, 'border-width': 2 },
-        },
-        {
-            selector: 'node[health = "unobserved"], node[kind = "external-group"]',
+            selector: 'node[kind = "side"], node[kind = "domain"]',
             style: { 'border-style': 'dashed' },
         },
+        { selector: 'node[health = "ok"]', style: { 'border-color': c.allowed } },
+        {
+            selector: 'node[health = "unreachable"]',
+            style: { 'border-color': c.denied, 'border-width': 2 },
+        },
+        { selector: 'node[health = "unobserved"]', style: { 'border-style': 'dashed' } },
+        {
+            selector: 'node[?degraded]',
+            style: { 'border-color': c.alert, 'border-width': 3, 'border-style': 'double' },
+        },
+        {
+            selector: 'node[mode = "enforce"]',
+            style: { 'border-width': 2, 'border-style': 'solid' },
+        },
+        { selector: 'node[mode = "monitor"]', style: { 'border-style': 'dashed' } },
         {
             selector: 'node[kind = "external"]',
-            style: { 'background-color': external, shape: 'diamond' },
+            style: { 'background-color': c.external, shape: 'diamond' },
         },
         {
             selector: 'node[kind = "unknown"]',
             style: {
-                'background-color': warn,
+                'background-color': c.alert,
                 shape: 'octagon',
                 'border-width': 1,
-                'border-color': fg,
+                'border-color': c.fg,
             },
+        },
+        {
+            selector: 'node[?crownJewel]',
+            style: { 'background-color': c.jewel, shape: 'star', width: 24, height: 24 },
+        },
+        {
+            selector: 'node[kind = "more"]',
+            style: {
+                shape: 'ellipse',
+                'background-color': c.muted,
+                'background-opacity': 0.5,
+                'font-style': 'italic',
+            },
+        },
+        {
+            selector: 'node[collapsed]',
+            style: { 'border-width': 3, 'border-style': 'double', width: 30, height: 30 },
         },
         {
             selector: 'edge',
@@ -82,25 +123,56 @@ export function graphStyle(): StylesheetJson {
                 'curve-style': 'bezier',
                 'target-arrow-shape': 'triangle',
                 width: 1.5,
-                'line-color': muted,
-                'target-arrow-color': muted,
-                'font-family': font,
+                'line-color': c.muted,
+                'target-arrow-color': c.muted,
+                'font-family': c.font,
                 'font-size': 9,
-                color: fg,
-                'text-background-color': bg,
+                'min-zoomed-font-size': 7,
+                color: c.fg,
+                'text-background-color': c.bg,
                 'text-background-opacity': 0.85,
                 'text-background-padding': '2px',
                 'text-rotation': 'autorotate',
             },
         },
+        ...stateStyles(c),
+        {
+            selector: 'edge[verdict = "would-deny"]',
+            style: { 'line-style': 'dashed', 'target-arrow-shape': 'triangle-tee' },
+        },
+        {
+            selector: 'edge[verdict = "deny"]',
+            style: { width: 3, 'target-arrow-shape': 'tee', 'line-style': 'solid' },
+        },
+        { selector: '.dimmed', style: { opacity: 0.2 } },
+        {
+            selector: 'node.match',
+            style: { 'border-width': 3, 'border-color': c.focus, 'border-style': 'solid' },
+        },
         {
             selector: ':selected',
             style: {
-                'border-width': 2,
-                'border-color': focus,
-                'line-color': focus,
-                'target-arrow-color': focus,
+                'border-width': 3,
+                'border-color': c.focus,
+                'line-color': c.focus,
+                'target-arrow-color': c.focus,
             },
         },
+    ];
+}
+
+function stateStyles(c: ReturnType<typeof palette>): StylesheetJson {
+    const colours: Array<[string, string]> = [
+        ['alert', c.alert],
+        ['allowed', c.allowed],
+        ['denied', c.denied],
+        ['snoozed', c.muted],
+    ];
+    return [
+        ...colours.map(([state, colour]) => ({
+            selector: `edge[state = "${state}"]`,
+            style: { 'line-color': colour, 'target-arrow-color': colour },
+        })),
+        { selector: 'edge[state = "snoozed"]', style: { 'line-style': 'dotted', opacity: 0.6 } },
     ];
 }

@@ -1,31 +1,55 @@
-// Browser side of the service graph: receives FleetGraphs from the extension and patches a
-// live cytoscape graph, keeping the user's pan, zoom and node positions.
+// Browser side of the service graph: merges what the extension streams, derives the view,
+// and patches a live cytoscape graph in batches, keeping the user's pan, zoom and positions.
 import cytoscape, { type Core, type NodeSingular } from 'cytoscape';
-import type { FleetGraph } from '../agent/protocol';
-import { buildElements, diffElements, emptyElements, isEmptyDiff } from './graphModel';
-import type { EdgeData, GraphDiff, GraphElements, NodeData } from './graphModel';
+import fcose from 'cytoscape-fcose';
+import cytoscapeSvg from 'cytoscape-svg';
+import { coalesce, frameClock, UpdateBatcher } from './graphBatch';
+import { applyDiff, highlight } from './graphCanvas';
+import { diffElements, isEmptyDiff } from './graphDiff';
+import { exportView } from './graphExport';
+import { fullLayout } from './graphLayout';
+import { buildElements, emptyElements, type EdgeData, type NodeData } from './graphModel';
 import { parentIds, placeNewNodes, type Position } from './graphPlacement';
+import { applyMessage, emptyStore } from './graphStore';
 import { graphStyle } from './graphStyle';
+import { viewElements } from './graphView';
+import { renderDetails, type DetailsContext } from './detailsPanel';
 import { renderHeader } from './header';
-import { isExtensionMessage } from './messages';
+import { renderLegend } from './legend';
+import { isExtensionMessage, type ExtensionMessage, type LinkAction } from './messages';
+import { defaultToolbarState, Toolbar, WINDOW_MS } from './toolbar';
 import { vscode, type SavedState } from './vscodeApi';
 
+cytoscape.use(fcose);
+cytoscape.use(cytoscapeSvg);
+
 const SAVE_DELAY_MS = 300;
+const BATCH_INTERVAL_MS = 250;
 
 const header = requireElement('header');
-const detail = requireElement('detail');
+const details = requireElement('detail');
+const legend = requireElement('legend');
 const saved: SavedState = vscode.getState() ?? {};
+const toolbarState = { ...defaultToolbarState(), ...saved.toolbar };
+const hidden = new Set(saved.hidden ?? []);
+const folded = new Set(saved.folded ?? []);
+const expanded = new Set(saved.expanded ?? []);
 
 const cy: Core = cytoscape({
     container: requireElement('graph'),
     style: graphStyle(),
     wheelSensitivity: 0.3,
-    minZoom: 0.1,
+    minZoom: 0.05,
     maxZoom: 4,
+    boxSelectionEnabled: true,
+    selectionType: 'additive',
 });
 
-let shown: GraphElements = emptyElements();
-let firstGraph = true;
+let store = emptyStore();
+let fullVersion = -1;
+let full = emptyElements();
+let shown = emptyElements();
+let laidOut = false;
 
 function requireElement(id: string): HTMLElement {
     const element = document.getElementById(id);
@@ -35,31 +59,96 @@ function requireElement(id: string): HTMLElement {
     return element;
 }
 
-function showGraph(graph: FleetGraph): void {
-    renderHeader(header, graph.hosts);
+const toolbar = new Toolbar(requireElement('toolbar'), toolbarState, {
+    change: () => {
+        render();
+        scheduleSave();
+    },
+    fit: () => cy.fit(undefined, 30),
+    relayout: () => fullLayout(cy, false, scheduleSave),
+    showHidden: () => {
+        hidden.clear();
+        render();
+        scheduleSave();
+    },
+    exportAs: (format) => {
+        vscode.postMessage({ type: 'export', format, data: exportView(cy, format, store, shown) });
+    },
+    act: (action) => act(action),
+    toggleLegend: () => {
+        legend.hidden = !legend.hidden;
+        scheduleSave();
+    },
+});
 
-    const next = buildElements(graph);
+const batcher = new UpdateBatcher<ExtensionMessage>(
+    (messages) => {
+        for (const message of coalesce(messages)) {
+            store = applyMessage(store, message);
+        }
+        render();
+    },
+    frameClock,
+    BATCH_INTERVAL_MS,
+);
+
+function render(): void {
+    const started = performance.now();
+    if (fullVersion !== store.version) {
+        full = buildElements(store);
+        fullVersion = store.version;
+        renderHeader(header, [...store.hosts.values()]);
+        toolbar.setHosts(
+            [...new Set([...full.nodes.values()].map((n) => n.host))].filter(Boolean).sort(),
+        );
+        toolbar.setApps(
+            [...new Set([...full.nodes.values()].map((n) => n.app))].filter(Boolean).sort(),
+        );
+    }
+    const next = viewElements(full, {
+        states: toolbarState.states,
+        host: toolbarState.host || undefined,
+        app: toolbarState.app || undefined,
+        windowMs: WINDOW_MS[toolbarState.window],
+        hidden,
+        collapsed: folded,
+        expanded,
+    });
     const diff = diffElements(shown, next);
     shown = next;
-    if (isEmptyDiff(diff)) {
-        return;
+    toolbar.setHiddenCount(hidden.size);
+    if (!isEmptyDiff(diff)) {
+        patch(diff, next);
     }
+    highlight(cy, toolbarState.search);
+    refreshDetails(new Set([...diff.updatedEdges, ...diff.updatedNodes].map((d) => d.id)));
+    document.dispatchEvent(
+        new CustomEvent('palisade-rendered', {
+            detail: {
+                nodes: cy.nodes().length,
+                edges: cy.edges().length,
+                ms: performance.now() - started,
+            },
+        }),
+    );
+}
 
+function patch(diff: ReturnType<typeof diffElements>, next: typeof shown): void {
     const placed = placeNewNodes(diff, next, positionOf);
     const parents = parentIds(next);
     const leafPosition = (id: string) =>
         parents.has(id) ? undefined : (saved.positions?.[id] ?? placed.get(id));
     const needsLayout = diff.addedNodes.some(
-        (n) => leafPosition(n.id) === undefined && !parents.has(n.id),
+        (n) => !parents.has(n.id) && leafPosition(n.id) === undefined,
     );
-    applyDiff(diff, leafPosition);
+    applyDiff(cy, diff, next, leafPosition);
 
     if (needsLayout) {
-        runLayout();
-    } else if (firstGraph) {
+        fullLayout(cy, !laidOut, scheduleSave);
+    } else if (!laidOut) {
         restoreViewport();
     }
-    firstGraph = false;
+    laidOut = true;
 }
 
 // On the first graph after a reload the saved positions stand in for what was on screen.
@@ -69,49 +158,6 @@ function positionOf(id: string): Position | undefined {
         return { ...node.position() };
     }
     return saved.positions?.[id];
-}
-
-function applyDiff(diff: GraphDiff, positionFor: (id: string) => Position | undefined): void {
-    cy.batch(() => {
-        for (const id of [...diff.removedEdges, ...diff.removedNodes]) {
-            cy.getElementById(id).remove();
-        }
-        for (const node of diff.updatedNodes) {
-            cy.getElementById(node.id).data(mutableData(node));
-        }
-        for (const edge of diff.updatedEdges) {
-            cy.getElementById(edge.id).data(mutableData(edge));
-        }
-        cy.add(
-            diff.addedNodes.map((data) => ({
-                group: 'nodes' as const,
-                data,
-                position: positionFor(data.id),
-            })),
-        );
-        cy.add(diff.addedEdges.map((data) => ({ group: 'edges' as const, data })));
-    });
-}
-
-// Cytoscape refuses to change an element's id, parent or ends through data().
-function mutableData(data: NodeData | EdgeData): Record<string, unknown> {
-    const { id: _id, parent: _parent, source: _source, target: _target, ...rest } = data;
-    return rest;
-}
-
-function runLayout(): void {
-    const layout = cy.layout({
-        name: 'cose',
-        animate: false,
-        nodeDimensionsIncludeLabels: true,
-        padding: 30,
-        randomize: false,
-    });
-    layout.one('layoutstop', () => {
-        cy.fit(undefined, 30);
-        scheduleSave();
-    });
-    layout.run();
 }
 
 function restoreViewport(): void {
@@ -139,27 +185,86 @@ function saveState(): void {
     saved.zoom = cy.zoom();
     saved.pan = { ...cy.pan() };
     saved.positions = positions;
+    saved.toolbar = toolbarState;
+    saved.hidden = [...hidden];
+    saved.folded = [...folded];
+    saved.expanded = [...expanded];
+    saved.legend = !legend.hidden;
     vscode.setState(saved);
 }
 
-function showDetail(text: string): void {
-    detail.textContent = text;
-    detail.hidden = text === '';
+function selection(): { nodes: NodeData[]; edges: EdgeData[] } {
+    const selected = cy.$(':selected');
+    return {
+        nodes: selected
+            .nodes()
+            .map((n) => shown.nodes.get(n.id()))
+            .filter((n) => n !== undefined),
+        edges: selected
+            .edges()
+            .map((e) => shown.edges.get(e.id()))
+            .filter((e) => e !== undefined),
+    };
 }
 
-cy.on('viewport dragfree', scheduleSave);
-cy.on('tap', 'node', (event) => showDetail(String(event.target.data('detail') ?? '')));
-cy.on('tap', 'edge', (event) => {
-    const edge = event.target;
-    showDetail(
-        `${edge.source().data('label')} → ${edge.target().data('label')}\n${edge.data('label')}`,
-    );
-});
-cy.on('tap', (event) => {
-    if (event.target === cy) {
-        showDetail('');
+function selectedLinks(): string[] {
+    return [...new Set(selection().edges.flatMap((edge) => edge.members))];
+}
+
+function act(action: LinkAction): void {
+    const edgeIds = selectedLinks();
+    if (edgeIds.length > 0) {
+        vscode.postMessage({ type: 'action', action, edgeIds });
     }
+}
+
+const detailsContext: DetailsContext = {
+    post: (message) => vscode.postMessage(message),
+    fleetEdge: (id) => store.edges.get(id),
+    hide: (id) => {
+        hidden.add(id);
+        cy.$(':selected').unselect();
+        render();
+        scheduleSave();
+    },
+    toggleFold: (id) => {
+        if (!folded.delete(id)) {
+            folded.add(id);
+        }
+        render();
+        scheduleSave();
+    },
+    expand: (id) => {
+        expanded.add(id);
+        cy.$(':selected').unselect();
+        render();
+        scheduleSave();
+    },
+};
+
+function showSelection(): void {
+    renderDetails(details, selection(), detailsContext);
+    toolbar.setSelectedLinks(selectedLinks().length);
+}
+
+// A streamed update of what is selected refreshes the panel, unless the user is typing in it.
+function refreshDetails(updated: Set<string>): void {
+    const touched = cy
+        .$(':selected')
+        .filter((element) => updated.has(element.id()))
+        .nonempty();
+    if (touched && !details.contains(document.activeElement)) {
+        showSelection();
+    }
+}
+
+let selectionTimer: ReturnType<typeof setTimeout> | undefined;
+cy.on('select unselect', () => {
+    // A box selection fires once per element: show the result once.
+    clearTimeout(selectionTimer);
+    selectionTimer = setTimeout(showSelection, 30);
 });
+cy.on('viewport dragfree', scheduleSave);
 
 // VS Code swaps the body's theme class; the canvas needs the new colours copied in.
 new MutationObserver(() => cy.style(graphStyle())).observe(document.body, {
@@ -169,7 +274,7 @@ new MutationObserver(() => cy.style(graphStyle())).observe(document.body, {
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
     if (isExtensionMessage(event.data)) {
-        showGraph(event.data.graph);
+        batcher.push(event.data);
     }
 });
 
@@ -177,5 +282,8 @@ window.addEventListener('error', (event) => {
     vscode.postMessage({ type: 'error', message: String(event.message) });
 });
 
-showDetail('');
+renderLegend(legend);
+legend.hidden = saved.legend === false;
+renderHeader(header, []);
+showSelection();
 vscode.postMessage({ type: 'ready' });

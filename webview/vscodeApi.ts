@@ -1,12 +1,19 @@
 // The handle VS Code injects into webviews; typed with our messages and saved state.
 import type { WebviewMessage } from './messages';
 import type { Position } from './graphPlacement';
+import type { ToolbarState } from './toolbar';
 
+/** Everything a reload must bring back: the user's view, not the data (the extension resends). */
 export interface SavedState {
     zoom?: number;
     pan?: Position;
     /** Where the user (or the layout) left each leaf node, by stable node id. */
     positions?: Record<string, Position>;
+    toolbar?: Partial<ToolbarState>;
+    hidden?: string[];
+    folded?: string[];
+    expanded?: string[];
+    legend?: boolean;
 }
 
 interface VsCodeApi {

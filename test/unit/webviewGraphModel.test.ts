@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetEdge, FleetGraph, Identity, ProcessIdentity } from '../../agent/protocol';
+import { diffElements, isEmptyDiff } from '../../webview/graphDiff';
 import {
-    EXTERNAL_GROUP_ID,
-    buildElements,
-    diffElements,
+    EGRESS_SIDE_ID,
+    appNodeId,
+    buildElements as buildFromStore,
+    domainNodeId,
     emptyElements,
     hostNodeId,
     identityNodeId,
-    isEmptyDiff,
+    zoneNodeId,
 } from '../../webview/graphModel';
+import { storeFromGraph } from '../../webview/graphStore';
+
+const buildElements = (g: FleetGraph) => buildFromStore(storeFromGraph(g));
 
 function proc(host: string, binary: string, extra: Partial<ProcessIdentity> = {}): ProcessIdentity {
     return {
@@ -58,10 +63,17 @@ const base = graph([
 ]);
 
 describe('buildElements', () => {
-    it('puts each process inside a compound node for its host', () => {
+    it('nests zone ⊃ host ⊃ app ⊃ process, with unit-less processes directly in the host', () => {
         const { nodes } = buildElements(base);
-        expect(nodes.get(hostNodeId('web'))).toMatchObject({ kind: 'host', label: 'web' });
-        expect(nodes.get(identityNodeId(nginx))?.parent).toBe(hostNodeId('web'));
+        expect(nodes.get(zoneNodeId('lab'))).toMatchObject({ kind: 'zone', label: 'lab' });
+        expect(nodes.get(hostNodeId('web'))).toMatchObject({
+            kind: 'host',
+            label: 'web',
+            parent: zoneNodeId('lab'),
+        });
+        const app = appNodeId('web', 'nginx.service');
+        expect(nodes.get(app)).toMatchObject({ kind: 'app', parent: hostNodeId('web') });
+        expect(nodes.get(identityNodeId(nginx))?.parent).toBe(app);
         expect(nodes.get(identityNodeId(redis))?.parent).toBe(hostNodeId('db'));
     });
 
@@ -69,16 +81,18 @@ describe('buildElements', () => {
         const { nodes } = buildElements(base);
         expect(nodes.get(identityNodeId(nginx))?.label).toBe('nginx\nnginx.service');
         expect(nodes.get(identityNodeId(api))?.label).toBe('node api.js\napi.service');
-        expect(nodes.get(identityNodeId(redis))?.label).toBe('redis-server');
+        expect(nodes.get(identityNodeId(redis))?.label).toBe('★ redis-server');
     });
 
-    it('groups external endpoints under one external node, named without the dns: prefix', () => {
+    it('groups egress targets by domain, named without the dns: prefix', () => {
         const { nodes } = buildElements(base);
-        expect(nodes.get(EXTERNAL_GROUP_ID)?.kind).toBe('external-group');
+        const domain = domainNodeId('out', 'example.lab');
+        expect(nodes.get(EGRESS_SIDE_ID)?.kind).toBe('side');
+        expect(nodes.get(domain)).toMatchObject({ kind: 'domain', parent: EGRESS_SIDE_ID });
         expect(nodes.get(identityNodeId(stripe))).toMatchObject({
             kind: 'external',
             label: 'pay.example.lab',
-            parent: EXTERNAL_GROUP_ID,
+            parent: domain,
         });
     });
 
@@ -168,7 +182,7 @@ describe('diffElements', () => {
         const diff = diffElements(buildElements(base), buildElements(shrunk));
         expect(diff.removedEdges).toEqual(['edge:e3']);
         expect(diff.removedNodes.sort()).toEqual(
-            [EXTERNAL_GROUP_ID, identityNodeId(stripe)].sort(),
+            [EGRESS_SIDE_ID, domainNodeId('out', 'example.lab'), identityNodeId(stripe)].sort(),
         );
     });
 

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetGraph, ProcessIdentity } from '../../agent/protocol';
+import { diffElements } from '../../webview/graphDiff';
 import {
-    buildElements,
-    diffElements,
+    buildElements as buildFromStore,
     emptyElements,
     identityNodeId,
 } from '../../webview/graphModel';
+import { storeFromGraph } from '../../webview/graphStore';
 import { placeNewNodes, type Position } from '../../webview/graphPlacement';
 
 function proc(host: string, binary: string): ProcessIdentity {
@@ -34,6 +35,8 @@ function graph(pairs: Array<[ProcessIdentity, ProcessIdentity]>): FleetGraph {
         generatedAt: 0,
     };
 }
+
+const buildElements = (g: FleetGraph) => buildFromStore(storeFromGraph(g));
 
 const distance = (a: Position, b: Position) => Math.hypot(a.x - b.x, a.y - b.y);
 

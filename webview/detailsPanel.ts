@@ -1,0 +1,216 @@
+// The side panel for what is selected: identities, evidence, the rule and policy entry, and
+// the actions. Every value shown came from a host, so it is set as text, never as markup.
+import type { FleetEdge, Identity } from '../agent/protocol';
+import type { EndpointPattern, ProcessPattern } from '../agent/policy/types';
+import { plainText } from './graphLabels';
+import type { EdgeData, NodeData } from './graphModel';
+import { exactPattern, widenPath, withScript } from './graphPatterns';
+import type { LinkAction, LinkPatternEdit, WebviewMessage } from './messages';
+import { button, checkbox, setDisabled, tag, text, textField } from './ui';
+
+export interface Selection {
+    nodes: NodeData[];
+    edges: EdgeData[];
+}
+
+export interface DetailsContext {
+    post(message: WebviewMessage): void;
+    fleetEdge(id: string): FleetEdge | undefined;
+    hide(nodeId: string): void;
+    toggleFold(groupId: string): void;
+    expand(groupId: string): void;
+}
+
+const GROUP_KINDS: ReadonlySet<string> = new Set(['zone', 'host', 'app', 'side', 'domain']);
+
+export function renderDetails(panel: HTMLElement, selection: Selection, ctx: DetailsContext): void {
+    const { nodes, edges } = selection;
+    panel.replaceChildren();
+    panel.hidden = nodes.length === 0 && edges.length === 0;
+    if (panel.hidden) {
+        return;
+    }
+    if (edges.length === 1 && nodes.length === 0 && edges[0] !== undefined) {
+        renderEdge(panel, edges[0], ctx);
+    } else if (nodes.length === 1 && edges.length === 0 && nodes[0] !== undefined) {
+        renderNode(panel, nodes[0], ctx);
+    } else {
+        renderMany(panel, selection, ctx);
+    }
+}
+
+function field(panel: HTMLElement, name: string, value: string): void {
+    const row = text('div', '', 'field');
+    row.append(text('span', name, 'name'), text('span', plainText(value, 400), 'value'));
+    panel.append(row);
+}
+
+function when(ms: number): string {
+    return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : '—';
+}
+
+function identityLines(id: Identity): string {
+    switch (id.kind) {
+        case 'process':
+            return [
+                `${id.zone} / ${id.host}`,
+                id.script ? `${id.binary} ${id.script}` : id.binary,
+                id.unit ? `unit ${id.unit}` : undefined,
+                `user ${id.user}`,
+            ]
+                .filter((line) => line !== undefined)
+                .join(' · ');
+        case 'external':
+            return `${id.name} (${id.address})`;
+        case 'unknown':
+            return `unknown on ${id.host} (${id.reason})`;
+    }
+}
+
+function renderNode(panel: HTMLElement, node: NodeData, ctx: DetailsContext): void {
+    panel.append(text('h3', node.label.replace(/\n/g, ' · ')));
+    const badges = text('div', '', 'badges');
+    badges.append(tag(node.kind));
+    if (node.mode) {
+        badges.append(tag(node.mode, `mode-${node.mode}`));
+    }
+    if (node.degraded) {
+        badges.append(tag('degraded', 'degraded'));
+    }
+    if (node.crownJewel) {
+        badges.append(tag('crown jewel', 'jewel'));
+    }
+    panel.append(badges, text('pre', node.detail));
+
+    const actions = text('div', '', 'actions');
+    if (node.kind === 'more' && node.parent !== undefined) {
+        const group = node.parent;
+        actions.append(button('Show all', () => ctx.expand(group), { appearance: 'primary' }));
+    }
+    if (GROUP_KINDS.has(node.kind) || node.collapsed !== undefined) {
+        const label = node.collapsed !== undefined ? 'Unfold group' : 'Fold group';
+        actions.append(button(label, () => ctx.toggleFold(node.id)));
+    }
+    if (node.kind !== 'more') {
+        actions.append(button('Hide', () => ctx.hide(node.id), { title: 'Hide as noise' }));
+    }
+    panel.append(actions);
+}
+
+function renderEdge(panel: HTMLElement, edge: EdgeData, ctx: DetailsContext): void {
+    const fleet = edge.members.length === 1 ? ctx.fleetEdge(edge.members[0] ?? '') : undefined;
+    panel.append(text('h3', fleet ? `${fleet.protocol}/${fleet.port}` : edge.label));
+
+    const badges = text('div', '', 'badges');
+    badges.append(tag(edge.state === 'none' ? 'unreviewed' : edge.state, `state-${edge.state}`));
+    if (edge.verdict) {
+        badges.append(tag(edge.verdict, `verdict-${edge.verdict}`));
+    }
+    if (edge.mode) {
+        badges.append(tag(edge.mode, `mode-${edge.mode}`));
+    }
+    panel.append(badges);
+
+    if (fleet !== undefined) {
+        field(panel, 'client', identityLines(fleet.client));
+        field(panel, 'server', identityLines(fleet.server));
+        field(panel, 'seen by', fleet.seenBy.join(', ') || '—');
+    } else {
+        field(panel, 'links', String(edge.members.length));
+    }
+    field(panel, 'connections', String(edge.count));
+    field(panel, 'first seen', when(edge.firstSeen));
+    field(panel, 'last seen', when(edge.lastSeen));
+    field(panel, 'rule', edge.rule || '— (no link in any policy)');
+    field(panel, 'policy file', edge.policyFile || '—');
+
+    const editor = fleet === undefined ? undefined : patternEditor(panel, fleet);
+    panel.append(actionRow(edge.members, ctx, () => editor?.edited()));
+
+    if (edge.members.length === 1 && (edge.rule || edge.policyFile)) {
+        const id = edge.members[0] ?? '';
+        panel.append(
+            button('Open in policy file', () => ctx.post({ type: 'openInPolicy', edgeId: id })),
+        );
+    }
+}
+
+function renderMany(panel: HTMLElement, selection: Selection, ctx: DetailsContext): void {
+    const members = [...new Set(selection.edges.flatMap((edge) => edge.members))];
+    panel.append(
+        text('h3', `${selection.edges.length} edges, ${selection.nodes.length} nodes selected`),
+        text('p', `${members.length} links: an action applies to each of them.`),
+    );
+    if (members.length > 0) {
+        panel.append(actionRow(members, ctx, () => undefined));
+    }
+}
+
+function actionRow(
+    edgeIds: string[],
+    ctx: DetailsContext,
+    pattern: () => LinkPatternEdit | undefined,
+): HTMLElement {
+    const row = text('div', '', 'actions');
+    const act = (action: LinkAction) => () => {
+        const edit = pattern();
+        ctx.post(
+            edit
+                ? { type: 'action', action, edgeIds, pattern: edit }
+                : { type: 'action', action, edgeIds },
+        );
+    };
+    row.append(
+        button('Allow', act('allow'), { appearance: 'primary' }),
+        button('Snooze', act('snooze')),
+        button('Deny', act('deny')),
+    );
+    return row;
+}
+
+/** Client pattern editor; answers the edited patterns, or nothing if left as observed. */
+function patternEditor(
+    panel: HTMLElement,
+    fleet: FleetEdge,
+): { edited(): LinkPatternEdit | undefined } {
+    const client = fleet.client;
+    if (client.kind !== 'process') {
+        return { edited: () => undefined };
+    }
+    const exact = exactPattern(client) as ProcessPattern;
+    let binary = exact.binary ?? '';
+    let pinScript = exact.script !== undefined;
+
+    panel.append(text('h4', 'Client pattern'));
+    const binaryField = textField('binary path or glob', binary, (value) => {
+        binary = value;
+    });
+    binaryField.className = 'pattern-binary';
+    const widen = button('Widen to glob', () => {
+        binary = widenPath(binary);
+        binaryField.value = binary;
+    });
+    const row = text('div', '', 'pattern');
+    row.append(binaryField, widen);
+    panel.append(row);
+    if (client.script !== undefined) {
+        panel.append(
+            checkbox(`Pin script ${plainText(client.script, 120)}`, pinScript, (on) => {
+                pinScript = on;
+            }),
+        );
+    } else {
+        setDisabled(widen, binary === '');
+    }
+
+    return {
+        edited: () => {
+            const pattern: EndpointPattern = withScript(
+                { ...exact, binary },
+                pinScript ? client.script : undefined,
+            );
+            const same = JSON.stringify(pattern) === JSON.stringify(exact);
+            return same ? undefined : { client: pattern };
+        },
+    };
+}

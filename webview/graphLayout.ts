@@ -1,0 +1,65 @@
+// Full layouts, run only when there is nothing on screen yet or the user asks for one: every
+// later update places its new nodes itself (graphPlacement), so nobody's arrangement is lost.
+import type { BoundingBox12, Core, LayoutOptions, NodeCollection } from 'cytoscape';
+import { EGRESS_SIDE_ID, INGRESS_SIDE_ID } from './graphModel';
+
+const SIDE_GAP = 120;
+/** Above this, fcose's spectral pass alone: its force refinement costs seconds at 2,000. */
+const DRAFT_ABOVE_NODES = 400;
+
+export function fullLayout(cy: Core, randomize: boolean, done: () => void): void {
+    const big = cy.nodes().length > DRAFT_ABOVE_NODES;
+    const options = {
+        name: 'fcose',
+        quality: big ? 'draft' : 'default',
+        randomize,
+        animate: false,
+        fit: false,
+        nodeDimensionsIncludeLabels: !big,
+        packComponents: true,
+        padding: 30,
+        idealEdgeLength: 70,
+        nodeRepulsion: 6000,
+        nestingFactor: 0.2,
+        tile: true,
+    } as LayoutOptions;
+    const layout = cy.layout(options);
+    layout.one('layoutstop', () => {
+        arrangeSides(cy);
+        cy.fit(undefined, 30);
+        done();
+    });
+    layout.run();
+}
+
+/**
+ * Network diagrams read left to right: who comes in, what we run, where it goes out. fcose
+ * has no constraints for compound nodes, so the two side groups are moved after it.
+ */
+export function arrangeSides(cy: Core): void {
+    const middle = cy.nodes('[kind = "zone"]');
+    if (middle.empty()) {
+        return;
+    }
+    const centre = middle.boundingBox();
+    const ingress = cy.getElementById(INGRESS_SIDE_ID);
+    if (ingress.nonempty()) {
+        const box = ingress.boundingBox();
+        shift(ingress.descendants(), centre.x1 - SIDE_GAP - box.x2, middleY(centre) - middleY(box));
+    }
+    const egress = cy.getElementById(EGRESS_SIDE_ID);
+    if (egress.nonempty()) {
+        const box = egress.boundingBox();
+        shift(egress.descendants(), centre.x2 + SIDE_GAP - box.x1, middleY(centre) - middleY(box));
+    }
+}
+
+function middleY(box: BoundingBox12): number {
+    return (box.y1 + box.y2) / 2;
+}
+
+function shift(nodes: NodeCollection, dx: number, dy: number): void {
+    nodes
+        .filter((node) => !node.isParent())
+        .positions((node) => ({ x: node.position('x') + dx, y: node.position('y') + dy }));
+}

@@ -1,0 +1,201 @@
+// What the user sees of the full graph: filters, hidden nodes, folded groups and the "N more"
+// node that keeps a big group readable. Pure, so it is tested without a browser.
+import { worstMode, worstState, worstVerdict, type EdgeStateKey } from './graphBadges';
+import { formatCount } from './graphLabels';
+import type { EdgeData, GraphElements, NodeData } from './graphModel';
+import { orderParentsFirst } from './graphModel';
+
+export interface ViewOptions {
+    /** Edge states shown; all when undefined. */
+    states?: readonly EdgeStateKey[];
+    /** Only edges with an end on this host / in this app. */
+    host?: string;
+    app?: string;
+    /** Only edges seen within this many ms before `now`. */
+    windowMs?: number;
+    now?: number;
+    /** Nodes (identities or groups) the user hid as noise. */
+    hidden?: ReadonlySet<string>;
+    /** Groups the user folded into one node. */
+    collapsed?: ReadonlySet<string>;
+    /** Groups the user opened past the size limit. */
+    expanded?: ReadonlySet<string>;
+    /** Identities shown per group before the rest fold into "N more". */
+    groupLimit?: number;
+}
+
+export const DEFAULT_GROUP_LIMIT = 24;
+
+export function moreNodeId(groupId: string): string {
+    return `more:${groupId}`;
+}
+
+function ancestors(nodes: Map<string, NodeData>, id: string): string[] {
+    const chain: string[] = [];
+    let parent = nodes.get(id)?.parent;
+    while (parent !== undefined && chain.length < 16) {
+        chain.push(parent);
+        parent = nodes.get(parent)?.parent;
+    }
+    return chain;
+}
+
+function edgePasses(edge: EdgeData, full: GraphElements, options: ViewOptions): boolean {
+    if (options.states !== undefined && !options.states.includes(edge.state)) {
+        return false;
+    }
+    if (options.windowMs !== undefined) {
+        const now = options.now ?? Date.now();
+        if (edge.lastSeen < now - options.windowMs) {
+            return false;
+        }
+    }
+    const ends = [full.nodes.get(edge.source), full.nodes.get(edge.target)];
+    if (options.host !== undefined && !ends.some((n) => n?.host === options.host)) {
+        return false;
+    }
+    return options.app === undefined || ends.some((n) => n?.app === options.app);
+}
+
+/** The elements to draw for `full` under `options`. */
+export function viewElements(full: GraphElements, options: ViewOptions = {}): GraphElements {
+    const hidden = options.hidden ?? new Set<string>();
+    const collapsed = options.collapsed ?? new Set<string>();
+    const expanded = options.expanded ?? new Set<string>();
+    const limit = options.groupLimit ?? DEFAULT_GROUP_LIMIT;
+
+    const isHidden = (id: string) =>
+        hidden.has(id) || ancestors(full.nodes, id).some((a) => hidden.has(a));
+    const edges = [...full.edges.values()].filter(
+        (e) => edgePasses(e, full, options) && !isHidden(e.source) && !isHidden(e.target),
+    );
+
+    // Traffic per identity decides who stays visible when a group is over its limit.
+    const traffic = new Map<string, number>();
+    for (const edge of edges) {
+        traffic.set(edge.source, (traffic.get(edge.source) ?? 0) + edge.count);
+        traffic.set(edge.target, (traffic.get(edge.target) ?? 0) + edge.count);
+    }
+
+    // Each visible identity is drawn as itself, as its folded ancestor, or as "N more".
+    const stand = new Map<string, string>();
+    const byGroup = new Map<string, string[]>();
+    for (const id of traffic.keys()) {
+        const chain = ancestors(full.nodes, id);
+        const fold = [...chain].reverse().find((a) => collapsed.has(a));
+        if (fold !== undefined) {
+            stand.set(id, fold);
+            continue;
+        }
+        const parent = chain[0] ?? '';
+        byGroup.set(parent, [...(byGroup.get(parent) ?? []), id]);
+    }
+    const moreCounts = new Map<string, number>();
+    for (const [group, members] of byGroup) {
+        const overLimit = group !== '' && members.length > limit && !expanded.has(group);
+        members.sort((a, b) => (traffic.get(b) ?? 0) - (traffic.get(a) ?? 0) || a.localeCompare(b));
+        members.forEach((id, index) => {
+            if (overLimit && index >= limit - 1) {
+                stand.set(id, moreNodeId(group));
+                moreCounts.set(group, (moreCounts.get(group) ?? 0) + 1);
+            } else {
+                stand.set(id, id);
+            }
+        });
+    }
+
+    const nodes = new Map<string, NodeData>();
+    const keep = (id: string): void => {
+        const node = full.nodes.get(id);
+        if (node === undefined || nodes.has(id)) {
+            return;
+        }
+        const folded = collapsed.has(id) ? countFolded(stand, id) : undefined;
+        nodes.set(id, folded === undefined ? node : foldedNode(node, folded));
+        if (node.parent !== undefined) {
+            keep(node.parent);
+        }
+    };
+    // Host boxes stay even when empty: a host with nothing to show is news in itself.
+    for (const node of full.nodes.values()) {
+        if ((node.kind === 'host' || node.kind === 'zone') && !isHidden(node.id)) {
+            keep(node.id);
+        }
+    }
+    for (const id of new Set(stand.values())) {
+        keep(id);
+    }
+    for (const [group, count] of moreCounts) {
+        const parent = full.nodes.get(group);
+        nodes.set(moreNodeId(group), {
+            id: moreNodeId(group),
+            kind: 'more',
+            label: `${count} more`,
+            parent: group,
+            detail: `${count} more in ${parent?.label ?? group}; open the group to show them`,
+            host: parent?.host ?? '',
+            app: parent?.app ?? '',
+            mode: '',
+            degraded: false,
+            crownJewel: false,
+        });
+    }
+    // A folded group's children are drawn as the group itself.
+    for (const id of [...nodes.keys()]) {
+        if (ancestors(full.nodes, id).some((a) => collapsed.has(a) && nodes.has(a))) {
+            nodes.delete(id);
+        }
+    }
+
+    return { nodes: orderParentsFirst(nodes), edges: foldEdges(edges, stand) };
+}
+
+function countFolded(stand: Map<string, string>, group: string): number {
+    let count = 0;
+    for (const to of stand.values()) {
+        count += to === group ? 1 : 0;
+    }
+    return count;
+}
+
+function foldedNode(node: NodeData, count: number): NodeData {
+    return { ...node, collapsed: count, label: `${node.label} (${count})` };
+}
+
+/** Edges between folded nodes become one edge per pair, carrying the worst state. */
+function foldEdges(edges: EdgeData[], stand: Map<string, string>): Map<string, EdgeData> {
+    const out = new Map<string, EdgeData>();
+    for (const edge of edges) {
+        const source = stand.get(edge.source) ?? edge.source;
+        const target = stand.get(edge.target) ?? edge.target;
+        if (source === edge.source && target === edge.target) {
+            out.set(edge.id, edge);
+            continue;
+        }
+        if (source === target) {
+            continue;
+        }
+        const id = `fold:${JSON.stringify([source, target])}`;
+        const old = out.get(id);
+        if (old === undefined) {
+            out.set(id, { ...edge, id, source, target, members: [...edge.members] });
+            continue;
+        }
+        old.count += edge.count;
+        old.members.push(...edge.members);
+        old.state = worstState(old.state, edge.state);
+        old.verdict = worstVerdict(old.verdict, edge.verdict);
+        old.mode = worstMode(old.mode, edge.mode);
+        old.firstSeen = Math.min(old.firstSeen, edge.firstSeen);
+        old.lastSeen = Math.max(old.lastSeen, edge.lastSeen);
+        old.rule = old.rule === edge.rule ? old.rule : '';
+        old.policyFile = old.policyFile === edge.policyFile ? old.policyFile : '';
+    }
+    for (const edge of out.values()) {
+        if (edge.members.length > 1) {
+            edge.label = `${edge.members.length} links ×${formatCount(edge.count)}`;
+            edge.port = 0;
+        }
+    }
+    return out;
+}
