@@ -1,15 +1,38 @@
 // The service graph panel: one webview, restored after reload by a serializer, fed every
-// graph the fleet produces. The page itself is built by webviewHtml (pure, tested).
+// graph the fleet produces plus the policy's annotations. Review actions from the graph are
+// re-emitted through `onAction`; whoever owns policy files subscribes. The page itself is
+// built by webviewHtml (pure, tested).
 import * as vscode from 'vscode';
-import type { FleetGraph } from '../agent/protocol';
-import { isWebviewMessage, type ExtensionMessage } from '../webview/messages';
+import type { FleetEdge, FleetGraph, FleetHost } from '../agent/protocol';
+import {
+    isWebviewMessage,
+    type ExportFormat,
+    type ExtensionMessage,
+    type GraphAnnotations,
+    type WebviewMessage,
+} from '../webview/messages';
 import type { FleetConnection } from './fleetConnection';
 import { ViewTypes } from './ids';
 import { log } from './log';
 import { newNonce, webviewHtml } from './webviewHtml';
 
+/** Allow/snooze/deny (maybe with an edited pattern) or "open in policy file", from the graph. */
+export type GraphRequest = Extract<WebviewMessage, { type: 'action' | 'openInPolicy' }>;
+
+const EXPORT_FILTERS: Record<ExportFormat, Record<string, string[]>> = {
+    png: { 'PNG image': ['png'] },
+    svg: { 'SVG image': ['svg'] },
+    json: { 'Graph JSON': ['json'] },
+};
+
 export class GraphPanel implements vscode.Disposable {
     private static current: GraphPanel | undefined;
+    private static readonly requests = new vscode.EventEmitter<GraphRequest>();
+    /** Everything annotated so far, so a reloaded page gets it with its first snapshot. */
+    private static annotations: Required<GraphAnnotations> = { edges: {}, nodes: {} };
+
+    /** Fires for each review action or policy-file request the user makes in the graph. */
+    static readonly onAction: vscode.Event<GraphRequest> = GraphPanel.requests.event;
 
     private readonly disposables: vscode.Disposable[] = [];
     /** The page posts `ready` once its listener is up; graphs sent before would be lost. */
@@ -40,6 +63,26 @@ export class GraphPanel implements vscode.Disposable {
                 GraphPanel.current = new GraphPanel(panel, extensionUri, connection);
             },
         };
+    }
+
+    /**
+     * Merges policy facts (edge states, verdicts, rules, app modes, crown jewels) into what the
+     * graph shows; later calls override earlier ones field by field.
+     */
+    static annotate(annotations: GraphAnnotations): void {
+        const all = GraphPanel.annotations;
+        for (const [id, note] of Object.entries(annotations.edges ?? {})) {
+            all.edges[id] = { ...all.edges[id], ...note };
+        }
+        for (const [id, note] of Object.entries(annotations.nodes ?? {})) {
+            all.nodes[id] = { ...all.nodes[id], ...note };
+        }
+        GraphPanel.current?.post({ type: 'delta', annotations });
+    }
+
+    /** Streams changed edges and hosts without resending the whole graph. */
+    static sendDelta(edges: FleetEdge[], hosts?: FleetHost[]): void {
+        GraphPanel.current?.post({ type: 'delta', edges, hosts });
     }
 
     static disposeCurrent(): void {
@@ -88,15 +131,29 @@ export class GraphPanel implements vscode.Disposable {
             case 'error':
                 log.error(`graph webview: ${message.message}`);
                 break;
+            case 'action':
+            case 'openInPolicy':
+                GraphPanel.requests.fire(message);
+                break;
+            case 'export':
+                void saveExport(message.format, message.data).catch((err: unknown) => {
+                    log.error('graph export failed', err);
+                    void vscode.window.showErrorMessage(`Palisade: export failed: ${String(err)}`);
+                });
+                break;
         }
     }
 
     private send(graph: FleetGraph | undefined): void {
-        if (!this.ready || graph === undefined) {
-            return;
+        if (graph !== undefined) {
+            this.post({ type: 'graph', graph, annotations: GraphPanel.annotations });
         }
-        const message: ExtensionMessage = { type: 'graph', graph };
-        void this.panel.webview.postMessage(message);
+    }
+
+    private post(message: ExtensionMessage): void {
+        if (this.ready) {
+            void this.panel.webview.postMessage(message);
+        }
     }
 
     dispose(): void {
@@ -108,6 +165,30 @@ export class GraphPanel implements vscode.Disposable {
         }
         this.panel.dispose();
     }
+}
+
+async function saveExport(format: ExportFormat, data: string): Promise<void> {
+    const target = await vscode.window.showSaveDialog({
+        filters: EXPORT_FILTERS[format],
+        saveLabel: `Export ${format.toUpperCase()}`,
+    });
+    if (target === undefined) {
+        return;
+    }
+    await vscode.workspace.fs.writeFile(target, exportBytes(format, data));
+    log.info(`graph exported to ${target.fsPath}`);
+}
+
+/** PNG arrives as a data: URI; anything else in that slot is refused rather than written. */
+export function exportBytes(format: ExportFormat, data: string): Uint8Array {
+    if (format !== 'png') {
+        return new TextEncoder().encode(data);
+    }
+    const prefix = 'data:image/png;base64,';
+    if (!data.startsWith(prefix)) {
+        throw new Error('PNG export was not a PNG data URI');
+    }
+    return Buffer.from(data.slice(prefix.length), 'base64');
 }
 
 function webviewOptions(
