@@ -1,0 +1,115 @@
+// Review commands on policy files: change a link's state (CodeLens, graph, Alerts view),
+// jump between a graph edge and its YAML entry, and push the file to the fleet.
+import * as vscode from 'vscode';
+import { LINK_STATES, type LinkState } from '../../agent/policy/types';
+import type { AlertsService } from '../alertsService';
+import type { FleetConnection } from '../fleetConnection';
+import { log } from '../log';
+import { policyLayout } from '../model/policyLayout';
+import { editLinkState } from '../policy/edits';
+import { pushToHosts } from '../policy/push';
+import { targetHosts } from '../policy/targets';
+import { isPolicyUri, type PolicyIndex } from '../policyIndex';
+
+export class PolicyCommands {
+    constructor(
+        private readonly policies: PolicyIndex,
+        private readonly connection: FleetConnection,
+        private readonly alerts: AlertsService,
+    ) {}
+
+    async setLinkState(uriArg: unknown, idArg: unknown, stateArg: unknown): Promise<void> {
+        const uri = uriArg instanceof vscode.Uri ? uriArg : undefined;
+        const state = LINK_STATES.find((s) => s === stateArg);
+        if (!uri || typeof idArg !== 'string' || !state) {
+            throw new Error('setLinkState needs a policy file, a link id and a state');
+        }
+        await editLinkState(uri, idArg, state);
+        const app = this.policies.get(uri)?.policy?.app;
+        if (app) this.alerts.resolved(app, idArg);
+        log.info(`${uri.fsPath}: link ${idArg} → ${state}`);
+    }
+
+    /** From the graph or an alert: set the state of `rule` in the file of `app`. */
+    async setLinkStateByApp(app: string, rule: string, state: LinkState): Promise<void> {
+        const entry = this.policies.byApp(app);
+        if (!entry) throw new Error(`no policy file for app ${app} in this workspace`);
+        await this.setLinkState(entry.uri, rule, state);
+    }
+
+    /** Opens the policy file of `app` at link `rule` (the graph's "open in policy"). */
+    async revealLink(app: unknown, rule: unknown): Promise<void> {
+        if (typeof app !== 'string') return;
+        const entry = this.policies.byApp(app);
+        if (!entry) {
+            void vscode.window.showWarningMessage(`Palisade: no policy file for app ${app} here.`);
+            return;
+        }
+        const place = policyLayout(entry.text).links.find((l) => l.id === rule);
+        const pos = new vscode.Position(place?.line ?? 0, place?.col ?? 0);
+        await vscode.window.showTextDocument(entry.uri, {
+            selection: new vscode.Range(pos, pos),
+            preview: false,
+        });
+    }
+
+    async push(uriArg?: unknown): Promise<void> {
+        const uri = await this.policyUri(uriArg);
+        if (!uri) return;
+        const doc = await vscode.workspace.openTextDocument(uri);
+        if (doc.isDirty) await doc.save();
+        const entry = this.policies.update(uri, doc.getText());
+        if (!entry.policy) {
+            throw new Error(
+                `${vscode.workspace.asRelativePath(uri)} has ${entry.issues.length} problems; fix them before pushing`,
+            );
+        }
+        const policy = entry.policy;
+        const hosts = targetHosts(this.connection, policy);
+        if (hosts.length === 0) throw new Error('no connected host to push to; connect first');
+        const all = this.connection.clients();
+        const clients = new Map(hosts.flatMap((h) => (all.get(h) ? [[h, all.get(h)!]] : [])));
+
+        const outcome = await vscode.window.withProgress(
+            {
+                location: vscode.ProgressLocation.Notification,
+                title: `Palisade: pushing ${policy.app}`,
+            },
+            () => pushToHosts(clients, policy, uri.fsPath, this.connection.hostAddresses()),
+        );
+        for (const r of [...outcome.refused, ...outcome.failed])
+            log.error(`push ${policy.app} to ${r.host}: ${r.error}`);
+        if (outcome.refused.length > 0) {
+            const why = outcome.refused.map((r) => `${r.host}: ${r.error}`).join(' · ');
+            throw new Error(`${policy.app} refused, nothing applied. ${why}`);
+        }
+        for (const h of hosts) this.connection.setModes(h, [policy.mode]);
+        const ok = outcome.applied.length;
+        const msg = `Palisade: ${policy.app} (${policy.mode}) applied on ${ok} of ${hosts.length} hosts`;
+        if (outcome.failed.length > 0) {
+            void vscode.window.showErrorMessage(
+                `${msg}; failed on ${outcome.failed.map((f) => `${f.host}: ${f.error}`).join(' · ')}`,
+            );
+        } else {
+            void vscode.window.showInformationMessage(`${msg}.`);
+        }
+    }
+
+    /** The argument when it is a policy file, else the active editor's, else a pick. */
+    async policyUri(arg?: unknown): Promise<vscode.Uri | undefined> {
+        if (arg instanceof vscode.Uri) return arg;
+        const active = vscode.window.activeTextEditor?.document.uri;
+        if (active && isPolicyUri(active)) return active;
+        const files = this.policies.all();
+        if (files.length === 1) return files[0]?.uri;
+        const pick = await vscode.window.showQuickPick(
+            files.map((e) => ({
+                label: e.policy?.app ?? '(invalid)',
+                description: vscode.workspace.asRelativePath(e.uri),
+                uri: e.uri,
+            })),
+            { title: 'Palisade: which policy file?' },
+        );
+        return pick?.uri;
+    }
+}

@@ -1,0 +1,100 @@
+// "Palisade: Set Mode…": switching an app to enforce first replays the recorded flows of
+// every host against the policy and shows what enforce would have dropped; only an
+// explicit confirmation edits the file and pushes it.
+import * as vscode from 'vscode';
+import type { Mode, Policy } from '../../agent/policy/types';
+import type { ReplayedFlow } from '../../agent/protocol';
+import { describeError } from '../../agent/remote/errors';
+import { identityLabel } from '../../agent/fleet/identity';
+import type { FleetConnection } from '../fleetConnection';
+import { log } from '../log';
+import { editMode } from '../policy/edits';
+import { targetHosts } from '../policy/targets';
+import type { PolicyIndex } from '../policyIndex';
+import type { PolicyCommands } from './policyCommands';
+
+const MAX_SHOWN = 12;
+
+export async function setMode(
+    policies: PolicyIndex,
+    connection: FleetConnection,
+    commands: PolicyCommands,
+    uriArg?: unknown,
+    modeArg?: unknown,
+): Promise<void> {
+    const uri = await commands.policyUri(uriArg);
+    if (!uri) return;
+    const policy = policies.get(uri)?.policy;
+    if (!policy) throw new Error(`${vscode.workspace.asRelativePath(uri)} is not a valid policy`);
+    const mode = modeArg === 'enforce' || modeArg === 'monitor' ? modeArg : await pickMode(policy);
+    if (!mode) return;
+
+    if (mode === 'enforce' && !(await confirmEnforce(connection, policy))) return;
+    await editMode(uri, mode);
+    log.info(`${policy.app}: mode → ${mode}`);
+    if (connection.connectedHosts.length > 0) await commands.push(uri);
+}
+
+async function pickMode(policy: Policy): Promise<Mode | undefined> {
+    const pick = await vscode.window.showQuickPick(
+        [
+            { label: 'monitor', description: 'nothing dropped; unlisted flows raise alerts' },
+            { label: 'enforce', description: 'only allowed links pass; the rest is dropped' },
+        ].map((p) => ({ ...p, picked: p.label === policy.mode })),
+        { title: `Palisade: mode of ${policy.app} (now ${policy.mode})` },
+    );
+    return pick?.label as Mode | undefined;
+}
+
+async function confirmEnforce(connection: FleetConnection, policy: Policy): Promise<boolean> {
+    const hosts = targetHosts(connection, policy);
+    const proposed: Policy = { ...policy, mode: 'enforce' };
+    const clients = connection.clients();
+    const dropped: { host: string; flow: ReplayedFlow }[] = [];
+    const failures: string[] = [];
+    let evaluated = 0;
+
+    await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Palisade: replaying history' },
+        () =>
+            Promise.all(
+                hosts.map(async (host) => {
+                    const client = clients.get(host);
+                    if (!client) return;
+                    try {
+                        const r = await client.replay({
+                            policy: proposed,
+                            hostAddresses: connection.hostAddresses(),
+                        });
+                        evaluated += r.evaluated;
+                        dropped.push(...r.dropped.map((flow) => ({ host, flow })));
+                    } catch (err) {
+                        failures.push(`${host}: ${describeError(err)}`);
+                    }
+                }),
+            ),
+    );
+
+    const lines = dropped.slice(0, MAX_SHOWN).map(({ host, flow }) => {
+        const f = flow.flow;
+        return `${host}: ${identityLabel(f.local)} → ${f.remoteAddress}:${f.port}/${f.protocol} (${f.count}×)`;
+    });
+    if (dropped.length > MAX_SHOWN) lines.push(`… and ${dropped.length - MAX_SHOWN} more`);
+    if (failures.length > 0) lines.push('', 'Replay failed on:', ...failures);
+    for (const l of lines) log.info(`replay ${policy.app}: ${l}`);
+
+    const enforce = 'Enforce';
+    const summary =
+        dropped.length === 0
+            ? `Enforcing ${policy.app} would have dropped none of ${evaluated} recorded flows.`
+            : `Enforcing ${policy.app} would have dropped ${dropped.length} of ${evaluated} recorded flows.`;
+    const answer = await vscode.window.showWarningMessage(
+        summary,
+        {
+            modal: true,
+            detail: lines.join('\n') || `Hosts: ${hosts.join(', ') || 'none connected'}`,
+        },
+        enforce,
+    );
+    return answer === enforce;
+}
