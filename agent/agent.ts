@@ -1,13 +1,27 @@
 // The agent: datapath events → identities → flows and links, served over JSON-RPC.
 import * as os from 'node:os';
 import { Datapath } from './bpf/datapath';
-import { Counter, FlowEvent } from './bpf/layout';
+import { Counter, FlowEvent, Outcome } from './bpf/layout';
 import { FlowTable } from './flows';
 import { CANARY_PORT, runCanary } from './health';
 import { IdentityResolver } from './identity/resolver';
 import type { Logger } from './log';
-import { AgentStatus, FlowsParams, Methods, Notifications, PROTOCOL_VERSION } from './protocol';
+import { PolicyEngine } from './policy/engine';
+import { cgroupIdOf, listHostCgroups } from './policy/hostCgroups';
+import {
+    AgentStatus,
+    ApplyParams,
+    AuditParams,
+    FlowsParams,
+    Methods,
+    Notifications,
+    PolicyMethods,
+    PolicyNotifications,
+    PROTOCOL_VERSION,
+    ReplayParams,
+} from './protocol';
 import { RpcServer, startRpcServer } from './rpc/server';
+import { seedKernel } from './seed';
 
 export const VERSION = '0.1.0';
 const IPPROTO_TCP = 6;
@@ -20,6 +34,7 @@ export interface AgentOptions {
     cgroupPath: string;
     pinDir: string;
     socketPath: string;
+    stateDir: string;
     log: Logger;
     /** How often the canary re-proves the hooks are effective. */
     healthIntervalMs?: number;
@@ -28,6 +43,7 @@ export interface AgentOptions {
 export class Agent {
     private datapath!: Datapath;
     private rpc!: RpcServer;
+    private engine!: PolicyEngine;
     private readonly table: FlowTable;
     private readonly resolver: IdentityResolver;
     private readonly timers: NodeJS.Timeout[] = [];
@@ -44,6 +60,7 @@ export class Agent {
             zone: opts.zone,
             cgroupMount: opts.cgroupMount,
             cgroupRoot: opts.cgroupPath,
+            seedAtStart: false,
         });
     }
 
@@ -64,6 +81,23 @@ export class Agent {
             pinDir: this.opts.pinDir,
             log: log.child('bpf'),
         });
+        // Everything that ran before us: named from /proc, and given kernel program hashes
+        // so that policy matches it.
+        const seeded = seedKernel(this.datapath, this.resolver.seed().processes);
+        log.info('seeded pre-existing processes', { seeded });
+
+        this.engine = new PolicyEngine({
+            stateDir: this.opts.stateDir,
+            host: this.opts.host,
+            zone: this.opts.zone,
+            datapath: this.datapath,
+            hostCgroups: () => listHostCgroups(this.opts.cgroupPath),
+            cgroupIdOf: (rel) => cgroupIdOf(this.opts.cgroupPath, rel),
+            log: log.child('policy'),
+            onAlert: (a) => this.rpc?.broadcast(PolicyNotifications.alert, a),
+            onAudit: (r) => this.rpc?.broadcast(PolicyNotifications.audit, r),
+        });
+        this.engine.load();
         this.datapath.onEvent((ev) => this.onFlowEvent(ev));
 
         this.rpc = await startRpcServer(
@@ -78,6 +112,12 @@ export class Agent {
                     );
                 },
                 [Methods.links]: () => this.table.links(),
+                [PolicyMethods.apply]: (p) => this.engine.apply(p as ApplyParams),
+                [PolicyMethods.list]: () => this.engine.list(),
+                [PolicyMethods.replay]: (p) =>
+                    this.engine.replay(p as ReplayParams, this.table.flows(0, Infinity)),
+                [PolicyMethods.alerts]: () => this.engine.alerts.list(),
+                [PolicyMethods.audit]: (p) => this.engine.audit.read((p ?? {}) as AuditParams),
             },
             Methods.subscribe,
             log.child('rpc'),
@@ -87,6 +127,7 @@ export class Agent {
         this.every(1000, () => {
             this.datapath.drain();
             this.table.refresh((raw) => this.datapath.flowStats(raw), Date.now());
+            this.engine.refreshCgroups();
             const changed = this.table.takeChanged();
             if (changed.length > 0) {
                 this.rpc.broadcast(Notifications.linksChanged, {
@@ -116,9 +157,28 @@ export class Agent {
 
         const resolved = this.resolver.resolve(ev);
         if (resolved.miss) this.identityMisses++;
+        const direction = key.direction === 1 ? 'ingress' : 'egress';
+        const protocol = key.proto === IPPROTO_TCP ? 'tcp' : 'udp';
+        if (ev.outcome !== Outcome.observed) {
+            this.engine.decide({
+                outcome: ev.outcome,
+                rule: ev.rule,
+                direction,
+                protocol,
+                cgroupId: ev.cgroupId,
+                local: resolved.identity,
+                remoteAddress: key.address,
+                ...(direction === 'ingress' ? { remotePort: ev.remotePort } : {}),
+                port: key.port,
+                pid: resolved.pid,
+                at: Date.now(),
+            });
+            // A refused inbound attempt never became a connection: it is audit, not a flow.
+            if (direction === 'ingress') return;
+        }
         this.table.add({
-            direction: key.direction === 1 ? 'ingress' : 'egress',
-            protocol: key.proto === IPPROTO_TCP ? 'tcp' : 'udp',
+            direction,
+            protocol,
             local: resolved.identity,
             pid: resolved.pid,
             startNs: resolved.startNs,
@@ -180,8 +240,11 @@ export class Agent {
 
     async stop(): Promise<void> {
         for (const t of this.timers) clearInterval(t);
+        this.engine?.stop();
         await this.rpc?.close();
-        this.datapath?.close();
+        // With a policy applied, the pinned programs and maps stay: a firewall must not open
+        // up because its agent restarts. Without one, a stop leaves nothing behind.
+        this.datapath?.close({ keepPins: this.engine?.hasPolicy() ?? false });
     }
 }
 

@@ -59,7 +59,6 @@ async function run(): Promise<number> {
     if (process.getuid?.() !== 0) throw new Error('palisade-agent must run as root');
     ensureBpffs();
     const mount = cgroup2Mount();
-    // NOTE: nothing is persisted yet; policy and audit (the policy lifecycle) will live here.
     fs.mkdirSync(values['state-dir'], { recursive: true, mode: 0o700 });
     const agent = new Agent({
         host,
@@ -69,6 +68,7 @@ async function run(): Promise<number> {
         cgroupPath: values.cgroup ?? mount,
         pinDir: values['pin-dir'],
         socketPath: values.socket ?? socketFromEnv(),
+        stateDir: values['state-dir'],
         log,
     });
 

@@ -2,6 +2,8 @@
 // The agent is the source of truth for what is observed and enforced, so they live here
 // and everything else imports them.
 
+import type { LinkState, Mode, Policy, Verdict } from './policy/types';
+
 export const PROTOCOL_VERSION = 1;
 
 /** Who a local process is. IPs and ephemeral ports never appear here. */
@@ -182,8 +184,6 @@ export interface FleetGraph {
 
 // ---- Policy lifecycle (see agent/policy/types.ts for the policy model) ----
 
-import type { LinkState, Mode, Policy, Verdict } from './policy/types';
-
 export const PolicyMethods = {
     /** Validate, compile and swap in a policy: all-or-nothing. */
     apply: 'palisade/policy/apply',
@@ -251,7 +251,11 @@ export interface AuditRecord {
     protocol: Protocol;
     local: Identity;
     remote: Identity;
+    /** The fleet host that owns remoteAddress, when one does. */
+    remoteHost?: string;
     remoteAddress: string;
+    /** The peer's port, for inbound attempts: tells attempts apart. */
+    remotePort?: number;
     port: number;
     pid: number;
 }
@@ -268,6 +272,7 @@ export interface Alert {
     protocol: Protocol;
     local: Identity;
     remote: Identity;
+    remoteHost?: string;
     remoteAddress: string;
     port: number;
     count: number;

@@ -75,6 +75,50 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pal_counters SEC(".maps");
 
+/* Active policy generation: rules of other generations are ignored. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_gen SEC(".maps");
+
+/* Governed cgroups: the app a cgroup belongs to and its mode. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct pal_cg_key);
+	__type(value, struct pal_cg_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_cg_mode SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pal_rule_key);
+	__type(value, struct pal_rule_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pal_rules SEC(".maps");
+
+/* Inbound attempts already reported: a retransmitted SYN is not a new attempt. */
+struct attempt_key {
+	__u8 addr[16];
+	__u16 sport;
+	__u16 dport;
+	__u8 family;
+	__u8 proto;
+	__u8 pad[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct attempt_key);
+	__type(value, __u64);
+} pal_attempts SEC(".maps");
+
 /* Scratch space: an image is far larger than the 512-byte BPF stack. */
 struct scratch {
 	char path[HALF * 2];
@@ -192,6 +236,148 @@ static __always_inline void copy_path(const struct path *p, char *dst, char *buf
 		*flags |= trunc_flag;
 }
 
+#define FNV_OFFSET	0xcbf29ce484222325ULL
+#define FNV_PRIME	0x100000001b3ULL
+#define PROG_MIX	0x9e3779b97f4a7c15ULL
+
+enum img_field { F_EXE, F_FILENAME, F_CWD, F_ARGS };
+
+struct hash_ctx {
+	__u64 h;
+	__u32 field;
+	__u32 off;
+	__u32 end;
+};
+
+static __always_inline char image_byte(struct scratch *s, __u32 field, __u32 i)
+{
+	i &= PAL_PATH_LEN - 1;
+	switch (field) {
+	case F_EXE:
+		return s->image.exe[i];
+	case F_FILENAME:
+		return s->image.filename[i];
+	case F_CWD:
+		return s->image.cwd[i];
+	default:
+		return s->image.args[i];
+	}
+}
+
+static long hash_step(__u64 i, struct hash_ctx *c)
+{
+	__u32 zero = 0, idx = c->off + (__u32)i;
+	struct scratch *s;
+	char ch;
+
+	if (idx >= c->end)
+		return 1;
+	s = bpf_map_lookup_elem(&pal_scratch, &zero);
+	if (!s)
+		return 1;
+	ch = image_byte(s, c->field, idx);
+	if (ch == 0)
+		return 1;
+	c->h = (c->h ^ (__u8)ch) * FNV_PRIME;
+	return 0;
+}
+
+/* Continue FNV-1a over one NUL-terminated string of the scratch image. */
+static __always_inline __u64 hash_field(__u64 h, __u32 field, __u32 off, __u32 end)
+{
+	struct hash_ctx c = { .h = h, .field = field, .off = off, .end = end };
+
+	bpf_loop(PAL_PATH_LEN, hash_step, &c, 0);
+	return c.h;
+}
+
+/*
+ * Hash of a path as userspace writes it: absolute paths as they are, a
+ * relative one joined to the working directory ("./" dropped). Paths with
+ * "..", "//" or symlinked directories hash differently than their clean
+ * form: a policy then does not match and enforce fails closed.
+ */
+static __always_inline __u64 hash_abs(struct scratch *s, __u32 field, __u32 off)
+{
+	__u32 end = field == F_ARGS ? s->image.args_len : PAL_PATH_LEN;
+	__u64 h = FNV_OFFSET;
+
+	if (image_byte(s, field, off) == '/')
+		return hash_field(h, field, off, end);
+	h = hash_field(h, F_CWD, 0, PAL_PATH_LEN);
+	if (!(s->image.cwd[0] == '/' && s->image.cwd[1] == 0))
+		h = (h ^ '/') * FNV_PRIME;
+	if (image_byte(s, field, off) == '.' && image_byte(s, field, off + 1) == '/')
+		off += 2;
+	return hash_field(h, field, off, end);
+}
+
+struct arg_ctx {
+	__u32 len;
+	__u32 found;
+	bool want;
+};
+
+/* Finds the first argument after argv[0] that is not an option. */
+static long arg_step(__u64 i, struct arg_ctx *c)
+{
+	__u32 zero = 0;
+	struct scratch *s;
+	char ch;
+
+	if (i >= c->len)
+		return 1;
+	s = bpf_map_lookup_elem(&pal_scratch, &zero);
+	if (!s)
+		return 1;
+	ch = s->image.args[i & (PAL_ARGS_LEN - 1)];
+	if (c->want) {
+		c->want = false;
+		if (ch != '-' && ch != 0) {
+			c->found = i;
+			return 1;
+		}
+	}
+	if (ch == 0)
+		c->want = true;
+	return 0;
+}
+
+static __always_inline __u64 mix(__u64 bin, __u64 script)
+{
+	return bin ^ (script * PROG_MIX);
+}
+
+/* The program hashes a policy may name this process by (see palisade.h). */
+static __always_inline void program_hashes(struct scratch *s, __u64 *progs)
+{
+	struct arg_ctx a = { .len = s->image.args_len };
+	__u64 exe = hash_field(FNV_OFFSET, F_EXE, 0, PAL_PATH_LEN);
+	__u64 file = hash_abs(s, F_FILENAME, 0);
+
+	if (s->image.flags & PAL_IMG_SCRIPT) {
+		/* #!/bin/sh files: the interpreter runs the executed file. */
+		progs[0] = mix(exe, file);
+		progs[1] = exe;
+		progs[2] = 0;
+		progs[3] = 0;
+		return;
+	}
+	a.found = 0;
+	bpf_loop(PAL_ARGS_LEN, arg_step, &a, 0);
+	if (a.found) {
+		__u64 script = hash_abs(s, F_ARGS, a.found);
+
+		progs[0] = mix(file, script);
+		progs[1] = mix(exe, script);
+	} else {
+		progs[0] = 0;
+		progs[1] = 0;
+	}
+	progs[2] = file;
+	progs[3] = exe;
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(pal_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -206,7 +392,8 @@ int BPF_PROG(pal_fork, struct task_struct *parent, struct task_struct *child)
 
 	/* A forked child runs its parent's image until it execs. */
 	pp = bpf_map_lookup_elem(&pal_procs, &ptgid);
-	proc.image_id = pp ? pp->image_id : 0;
+	if (pp)
+		__builtin_memcpy(&proc, pp, sizeof(proc));
 	proc.start_ns = BPF_CORE_READ(child, start_boottime);
 	bpf_map_update_elem(&pal_procs, &ctgid, &proc, BPF_ANY);
 	return 0;
@@ -278,6 +465,7 @@ int BPF_PROG(pal_exec, struct task_struct *task, pid_t old_pid,
 	bpf_map_update_elem(&pal_images, &img->image_id, img, BPF_ANY);
 	proc.start_ns = img->start_ns;
 	proc.image_id = img->image_id;
+	program_hashes(s, proc.progs);
 	bpf_map_update_elem(&pal_procs, &tgid, &proc, BPF_ANY);
 	count(PAL_CNT_EXECS);
 	return 0;
@@ -312,36 +500,49 @@ static __always_inline void current_owner(struct pal_owner *o)
 	o->euid = BPF_CORE_READ(task, cred, euid.val);
 }
 
+struct decision {
+	__u32 rule;
+	__u8 outcome;
+	__u8 mode;
+	__u16 remote_port;
+};
+
 /*
  * Count a flow in the kernel; only its first sighting becomes an event.
- * LRU eviction simply makes the next sighting look new again, which the
- * agent merges by identity.
+ * Decisions against a policy (would-deny, deny) are reported every time:
+ * each attempt is an audit record. LRU eviction simply makes the next
+ * sighting look new again, which the agent merges by identity.
  */
 static __always_inline void observe(struct pal_flow_key *key,
-				    struct pal_owner *o, __u32 flags)
+				    struct pal_owner *o, __u32 flags,
+				    struct decision *d)
 {
 	struct pal_flow_stats *st, fresh = {};
 	struct pal_event *ev;
 	struct pal_image *img;
 	__u64 now = bpf_ktime_get_boot_ns();
+	bool refused = d->outcome >= PAL_OUT_WOULD_DENY;
 
 	st = bpf_map_lookup_elem(&pal_flows, key);
 	if (st) {
 		__sync_fetch_and_add(&st->count, 1);
 		st->last_ns = now;
 		count(PAL_CNT_FLOW_HITS);
-		return;
+		if (!refused)
+			return;
+	} else {
+		fresh.count = 1;
+		fresh.first_ns = now;
+		fresh.last_ns = now;
+		bpf_map_update_elem(&pal_flows, key, &fresh, BPF_NOEXIST);
 	}
-	fresh.count = 1;
-	fresh.first_ns = now;
-	fresh.last_ns = now;
-	bpf_map_update_elem(&pal_flows, key, &fresh, BPF_NOEXIST);
 
 	ev = bpf_ringbuf_reserve(&pal_events, sizeof(*ev), 0);
 	if (!ev) {
 		count(PAL_CNT_RB_FULL);
 		/* Forget the key so the next sighting tries again. */
-		bpf_map_delete_elem(&pal_flows, key);
+		if (!st)
+			bpf_map_delete_elem(&pal_flows, key);
 		return;
 	}
 	ev->type = PAL_EV_FLOW;
@@ -351,6 +552,10 @@ static __always_inline void observe(struct pal_flow_key *key,
 	ev->cgroup_id = o->cgroup_id;
 	ev->uid = o->uid;
 	ev->euid = o->euid;
+	ev->rule = d->rule;
+	ev->outcome = d->outcome;
+	ev->mode = d->mode;
+	ev->remote_port = d->remote_port;
 	ev->image.image_id = 0;
 
 	img = key->image_id ? bpf_map_lookup_elem(&pal_images, &key->image_id) : 0;
@@ -362,6 +567,81 @@ static __always_inline void observe(struct pal_flow_key *key,
 	}
 	bpf_ringbuf_submit(ev, 0);
 	count(PAL_CNT_EVENTS);
+}
+
+static __always_inline __u32 active_gen(void)
+{
+	__u32 zero = 0, *gen = bpf_map_lookup_elem(&pal_gen, &zero);
+
+	return gen ? *gen : 0;
+}
+
+/* Mode of the app owning a cgroup in generation gen; 0 if ungoverned. */
+static __always_inline __u32 governed(__u64 cgroup_id, __u32 gen, __u32 *app)
+{
+	struct pal_cg_key k = { .cgroup_id = cgroup_id, .gen = gen };
+	struct pal_cg_val *v = bpf_map_lookup_elem(&pal_cg_mode, &k);
+
+	if (!v)
+		return PAL_MODE_NONE;
+	*app = v->app;
+	return v->mode;
+}
+
+static __always_inline void rule_key(struct pal_rule_key *rk, __u32 gen,
+				     __u64 cgroup_id, struct pal_flow_key *key)
+{
+	rk->prefixlen = PAL_RULE_FIXED_BITS + (key->family == 4 ? 32 : 128);
+	rk->gen = gen;
+	rk->cgroup_id = cgroup_id;
+	rk->direction = key->direction;
+	rk->proto = key->proto;
+	rk->port = key->port;
+	rk->family = key->family;
+	__builtin_memcpy(rk->addr, key->addr, 16);
+}
+
+static __always_inline void settle(struct decision *d, struct pal_rule_val *v)
+{
+	if (v) {
+		d->rule = v->rule;
+		if (v->verdict == PAL_VERDICT_ALLOW) {
+			d->outcome = PAL_OUT_ALLOW;
+			return;
+		}
+	}
+	/* No rule, or a denied link: only allowed links pass under enforce. */
+	d->outcome = d->mode == PAL_MODE_ENFORCE ? PAL_OUT_DENY : PAL_OUT_WOULD_DENY;
+}
+
+/* Egress: the calling process's programs, most specific first, then any. */
+static __always_inline void decide_egress(struct pal_flow_key *key,
+					  struct pal_owner *o,
+					  struct decision *d)
+{
+	struct pal_rule_key rk = {};
+	struct pal_rule_val *v = 0;
+	struct pal_proc *pp;
+	__u32 gen = active_gen(), app = 0;
+
+	d->mode = governed(o->cgroup_id, gen, &app);
+	if (d->mode == PAL_MODE_NONE)
+		return;
+
+	rule_key(&rk, gen, o->cgroup_id, key);
+	pp = bpf_map_lookup_elem(&pal_procs, &o->tgid);
+	if (pp && pp->start_ns == o->start_ns) {
+		for (int i = 0; i < PAL_PROGS && !v; i++) {
+			rk.prog = pp->progs[i];
+			if (rk.prog)
+				v = bpf_map_lookup_elem(&pal_rules, &rk);
+		}
+	}
+	if (!v) {
+		rk.prog = 0;
+		v = bpf_map_lookup_elem(&pal_rules, &rk);
+	}
+	settle(d, v);
 }
 
 static __always_inline void egress_key(struct pal_flow_key *key,
@@ -381,6 +661,7 @@ static __always_inline __u8 sock_proto(struct bpf_sock_addr *ctx)
 
 static __always_inline int egress4(struct bpf_sock_addr *ctx)
 {
+	struct decision d = {};
 	struct pal_flow_key key = {};
 	struct pal_owner o = {};
 	__u32 ip = ctx->user_ip4;
@@ -397,12 +678,15 @@ static __always_inline int egress4(struct bpf_sock_addr *ctx)
 	key.family = 4;
 	key.port = bpf_ntohs(ctx->user_port);
 	__builtin_memcpy(key.addr, &ip, 4);
-	observe(&key, &o, 0);
-	return 1;
+	decide_egress(&key, &o, &d);
+	observe(&key, &o, 0, &d);
+	/* 0 makes connect()/sendmsg() fail with EPERM. */
+	return d.outcome == PAL_OUT_DENY ? 0 : 1;
 }
 
 static __always_inline int egress6(struct bpf_sock_addr *ctx)
 {
+	struct decision d = {};
 	struct pal_flow_key key = {};
 	struct pal_owner o = {};
 	__u32 ip[4];
@@ -426,8 +710,9 @@ static __always_inline int egress6(struct bpf_sock_addr *ctx)
 		key.family = 6;
 		__builtin_memcpy(key.addr, ip, 16);
 	}
-	observe(&key, &o, 0);
-	return 1;
+	decide_egress(&key, &o, &d);
+	observe(&key, &o, 0, &d);
+	return d.outcome == PAL_OUT_DENY ? 0 : 1;
 }
 
 SEC("cgroup/connect4")
@@ -473,6 +758,7 @@ int pal_sock_create(struct bpf_sock *sk)
 SEC("sockops")
 int pal_sockops(struct bpf_sock_ops *skops)
 {
+	struct decision d = {};
 	struct pal_flow_key key = {};
 	struct pal_owner o = {}, *so;
 	struct bpf_sock *sk;
@@ -517,6 +803,118 @@ int pal_sockops(struct bpf_sock_ops *skops)
 			__builtin_memcpy(key.addr, ip, 16);
 		}
 	}
-	observe(&key, &o, flags);
+	observe(&key, &o, flags, &d);
 	return 1;
+}
+
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+#define TCP_FLAG_SYN	0x02
+#define TCP_FLAG_ACK	0x10
+
+/* Reads the peer and ports of an inbound TCP SYN or UDP datagram. */
+static __always_inline bool parse_inbound(struct __sk_buff *skb,
+					  struct pal_flow_key *key,
+					  __u16 *sport)
+{
+	__u32 l4off;
+	__u8 ports[4], flags;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+			return false;
+		key->family = 4;
+		key->proto = ip.protocol;
+		__builtin_memcpy(key->addr, &ip.saddr, 4);
+		l4off = (ip.ihl & 0xf) * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return false;
+		/* NOTE: extension headers are not walked; such packets pass. */
+		key->family = 6;
+		key->proto = ip6.nexthdr;
+		__builtin_memcpy(key->addr, &ip6.saddr, 16);
+		l4off = sizeof(ip6);
+	} else {
+		return false;
+	}
+	if (key->proto != IPPROTO_TCP && key->proto != IPPROTO_UDP)
+		return false;
+	if (bpf_skb_load_bytes(skb, l4off, ports, sizeof(ports)))
+		return false;
+	*sport = (ports[0] << 8) | ports[1];
+	key->port = (ports[2] << 8) | ports[3];
+	if (key->proto == IPPROTO_TCP) {
+		if (bpf_skb_load_bytes(skb, l4off + 13, &flags, 1))
+			return false;
+		/* Only a connection attempt is judged; the rest of it follows. */
+		if (!(flags & TCP_FLAG_SYN) || (flags & TCP_FLAG_ACK))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Inbound enforcement for governed sockets. Runs in softirq: the server is
+ * the receiving socket's cgroup and stored owner, never `current`. The peer
+ * is known here only by address; allowed client identities were compiled to
+ * the addresses of the hosts they run on.
+ */
+SEC("cgroup_skb/ingress")
+int pal_ingress(struct __sk_buff *skb)
+{
+	struct pal_rule_key rk = {};
+	struct pal_flow_key key = {};
+	struct attempt_key ak = {};
+	struct decision d = {};
+	struct pal_owner o = {}, *so;
+	struct bpf_sock *sk = skb->sk;
+	__u32 gen, app = 0, flags = 0;
+	__u64 cgid, now;
+	__u16 sport;
+
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+	cgid = bpf_sk_cgroup_id(sk);
+	gen = active_gen();
+	d.mode = governed(cgid, gen, &app);
+	if (d.mode == PAL_MODE_NONE)
+		return 1;
+
+	key.direction = PAL_DIR_INGRESS;
+	if (!parse_inbound(skb, &key, &sport))
+		return 1;
+	rule_key(&rk, gen, cgid, &key);
+	settle(&d, bpf_map_lookup_elem(&pal_rules, &rk));
+	if (d.outcome == PAL_OUT_ALLOW)
+		return 1;
+
+	/* Report each attempt once: SYN retransmits share the 4-tuple. */
+	__builtin_memcpy(ak.addr, key.addr, 16);
+	ak.sport = sport;
+	ak.dport = key.port;
+	ak.family = key.family;
+	ak.proto = key.proto;
+	now = bpf_ktime_get_boot_ns();
+	if (bpf_map_update_elem(&pal_attempts, &ak, &now, BPF_NOEXIST) == 0) {
+		so = bpf_sk_storage_get(&pal_sk_owner, sk, 0, 0);
+		if (so)
+			__builtin_memcpy(&o, so, sizeof(o));
+		else
+			flags |= PAL_EV_NO_OWNER;
+		o.cgroup_id = cgid;
+		key.start_ns = o.start_ns;
+		key.image_id = o.image_id;
+		key.tgid = o.tgid;
+		d.remote_port = sport;
+		observe(&key, &o, flags, &d);
+	}
+	return d.outcome == PAL_OUT_DENY ? 0 : 1;
 }

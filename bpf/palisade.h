@@ -50,10 +50,18 @@ struct pal_image {
 	char parent_exe[PAL_PATH_LEN];
 };
 
+/*
+ * Program hashes for policy lookups, computed at exec from the same strings
+ * userspace names programs by: FNV-1a 64 of the binary path, mixed with the
+ * script path for interpreters. 0 marks an unused slot.
+ */
+#define PAL_PROGS 4
+
 /* Live per-process state, keyed by tgid. */
 struct pal_proc {
 	__u64 start_ns;
 	__u64 image_id;
+	__u64 progs[PAL_PROGS];
 };
 
 /* Owner of a socket, stored at creation and cloned to accepted children. */
@@ -91,6 +99,20 @@ struct pal_flow_stats {
 	__u64 last_ns;
 };
 
+#define PAL_MODE_NONE		0	/* not governed by any policy */
+#define PAL_MODE_MONITOR	1
+#define PAL_MODE_ENFORCE	2
+
+#define PAL_VERDICT_NONE	0	/* no rule matched */
+#define PAL_VERDICT_ALLOW	1
+#define PAL_VERDICT_DENY	2	/* an explicitly denied link */
+
+/* pal_event.outcome: what the datapath did with the flow. */
+#define PAL_OUT_OBSERVED	0	/* not governed */
+#define PAL_OUT_ALLOW		1
+#define PAL_OUT_WOULD_DENY	2	/* monitor: evaluated, not dropped */
+#define PAL_OUT_DENY		3	/* enforce: refused in the kernel */
+
 struct pal_event {
 	__u32 type;
 	__u32 flags;
@@ -100,6 +122,46 @@ struct pal_event {
 	__u32 uid;
 	__u32 euid;
 	struct pal_image image;
+	__u32 rule;		/* rule index of the match, 0 for none */
+	__u8 outcome;
+	__u8 mode;
+	__u16 remote_port;	/* ingress decisions: the peer's port */
+};
+
+/* Which policy generation the datapath reads; flipped in one write. */
+struct pal_cg_key {
+	__u64 cgroup_id;
+	__u32 gen;
+	__u32 pad;
+};
+
+struct pal_cg_val {
+	__u32 app;
+	__u32 mode;
+};
+
+/*
+ * LPM key: every field before addr is matched exactly (the agent always sets
+ * prefixlen to cover them); addr is matched by prefix.
+ */
+struct pal_rule_key {
+	__u32 prefixlen;
+	__u32 gen;
+	__u64 cgroup_id;
+	__u64 prog;		/* egress: program hash or 0 for any; ingress: 0 */
+	__u8 direction;
+	__u8 proto;
+	__u16 port;
+	__u8 family;
+	__u8 pad[3];
+	__u8 addr[16];
+};
+
+#define PAL_RULE_FIXED_BITS	(28 * 8)
+
+struct pal_rule_val {
+	__u32 rule;
+	__u32 verdict;
 };
 
 #endif /* PALISADE_H */

@@ -16,7 +16,21 @@ import {
     Ptr,
     RingSampleFn,
 } from './libbpf';
-import { COUNTER_SLOTS, decodeEvent, decodeStats, FlowEvent, FlowStats, SIZE } from './layout';
+import {
+    CgroupModeEntry,
+    COUNTER_SLOTS,
+    decodeEvent,
+    decodeStats,
+    encodeCgKey,
+    encodeCgVal,
+    encodeProc,
+    encodeRuleKey,
+    encodeRuleVal,
+    FlowEvent,
+    FlowStats,
+    RuleEntry,
+    SIZE,
+} from './layout';
 
 const TRACEPOINTS = ['pal_fork', 'pal_exec', 'pal_exit'];
 const CGROUP_HOOKS = [
@@ -26,8 +40,20 @@ const CGROUP_HOOKS = [
     'pal_sendmsg4',
     'pal_sendmsg6',
     'pal_sockops',
+    'pal_ingress',
 ];
-const MAPS = ['pal_procs', 'pal_images', 'pal_flows', 'pal_sk_owner', 'pal_events', 'pal_counters'];
+const MAPS = [
+    'pal_procs',
+    'pal_images',
+    'pal_flows',
+    'pal_sk_owner',
+    'pal_events',
+    'pal_counters',
+    'pal_gen',
+    'pal_cg_mode',
+    'pal_rules',
+];
+const BPF_NOEXIST = 1;
 
 export interface DatapathOptions {
     objectPath: string;
@@ -216,6 +242,77 @@ export class Datapath {
             0,
         );
         return ret === 0 ? decodeStats(value) : undefined;
+    }
+
+    private map(name: string): Ptr {
+        const m = this.maps.get(name);
+        if (failed(m)) throw new DatapathError('map', `${name} is not loaded`);
+        return m;
+    }
+
+    /** The policy generation the programs read now (pinned: survives restarts). */
+    policyGeneration(): number {
+        const value = Buffer.alloc(4);
+        const ret = bpf.mapLookup(this.map('pal_gen'), Buffer.alloc(4), 4, value, 4, 0);
+        return ret === 0 ? value.readUInt32LE() : 0;
+    }
+
+    /**
+     * Swap in a whole policy: write every entry under the next generation, flip the
+     * generation in one 4-byte write, then drop the old entries. Programs read either the
+     * old rules or the new ones, never a mix; a failure before the flip changes nothing.
+     */
+    swapPolicy(cgroups: CgroupModeEntry[], rules: RuleEntry[]): number {
+        const old = this.policyGeneration();
+        const gen = (old + 1) >>> 0;
+        const cgMap = this.map('pal_cg_mode');
+        const ruleMap = this.map('pal_rules');
+        const written: [Ptr, Buffer][] = [];
+        try {
+            for (const c of cgroups) {
+                const k = encodeCgKey(c.cgroupId, gen);
+                this.update(cgMap, k, encodeCgVal(c.app, c.mode));
+                written.push([cgMap, k]);
+            }
+            for (const r of rules) {
+                const k = encodeRuleKey(r, gen);
+                this.update(ruleMap, k, encodeRuleVal(r.rule, r.verdict));
+                written.push([ruleMap, k]);
+            }
+        } catch (err) {
+            for (const [m, k] of written) bpf.mapDelete(m, k, k.length, 0);
+            throw err;
+        }
+        const genValue = Buffer.alloc(4);
+        genValue.writeUInt32LE(gen);
+        this.update(this.map('pal_gen'), Buffer.alloc(4), genValue);
+        this.dropOtherGenerations(cgMap, SIZE.cgKey, 8, gen);
+        this.dropOtherGenerations(ruleMap, SIZE.ruleKey, 4, gen);
+        return gen;
+    }
+
+    private update(map: Ptr, key: Buffer, value: Buffer, flags = 0): void {
+        const ret = bpf.mapUpdate(map, key, key.length, value, value.length, flags);
+        if (ret !== 0) throw new DatapathError('policy', `map update: ${errorText(ret)}`);
+    }
+
+    private dropOtherGenerations(map: Ptr, keySize: number, genOffset: number, gen: number): void {
+        const stale: Buffer[] = [];
+        let cur: Buffer | null = null;
+        const next = Buffer.alloc(keySize);
+        while (bpf.mapGetNextKey(map, cur, next, keySize) === 0) {
+            if (next.readUInt32LE(genOffset) !== gen) stale.push(Buffer.from(next));
+            cur = Buffer.from(next);
+        }
+        for (const k of stale) bpf.mapDelete(map, k, keySize, 0);
+    }
+
+    /** Record a process that predates the datapath, unless its exec was seen meanwhile. */
+    seedProcess(tgid: number, startNs: bigint, progs: bigint[]): boolean {
+        const key = Buffer.alloc(4);
+        key.writeUInt32LE(tgid);
+        const value = encodeProc(startNs, 0n, progs);
+        return bpf.mapUpdate(this.map('pal_procs'), key, 4, value, value.length, BPF_NOEXIST) === 0;
     }
 
     /**

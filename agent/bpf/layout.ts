@@ -29,8 +29,20 @@ export const SIZE = {
     image: 1328,
     flowKey: 48,
     flowStats: 24,
-    event: 1408,
+    event: 1416,
+    proc: 48,
+    cgKey: 16,
+    cgVal: 8,
+    ruleKey: 48,
+    ruleVal: 8,
 } as const;
+
+/** What the datapath did with a flow (pal_event.outcome). */
+export const Outcome = { observed: 0, allow: 1, wouldDeny: 2, deny: 3 } as const;
+export const ModeCode = { none: 0, monitor: 1, enforce: 2 } as const;
+export const VerdictCode = { none: 0, allow: 1, deny: 2 } as const;
+export const RULE_FIXED_BITS = 28 * 8;
+export const PROGS = 4;
 
 export interface Image {
     imageId: bigint;
@@ -70,6 +82,10 @@ export interface FlowEvent {
     uid: number;
     euid: number;
     image?: Image;
+    rule: number;
+    outcome: number;
+    mode: number;
+    remotePort: number;
 }
 
 export interface FlowStats {
@@ -159,6 +175,10 @@ export function decodeEvent(buf: Buffer): FlowEvent {
         uid: buf.readUInt32LE(72),
         euid: buf.readUInt32LE(76),
         image: flags & EventFlags.hasImage ? decodeImage(buf, 80) : undefined,
+        rule: buf.readUInt32LE(1408),
+        outcome: buf.readUInt8(1412),
+        mode: buf.readUInt8(1413),
+        remotePort: buf.readUInt16LE(1414),
     };
 }
 
@@ -168,4 +188,69 @@ export function decodeStats(buf: Buffer): FlowStats {
         firstNs: buf.readBigUInt64LE(8),
         lastNs: buf.readBigUInt64LE(16),
     };
+}
+
+export interface CgroupModeEntry {
+    cgroupId: bigint;
+    app: number;
+    mode: number;
+}
+
+export interface RuleEntry {
+    cgroupId: bigint;
+    /** Program hash, 0n for any program (ingress rules always 0n). */
+    prog: bigint;
+    direction: 0 | 1;
+    proto: number;
+    port: number;
+    family: 4 | 6;
+    /** 4 or 16 bytes. */
+    addr: Buffer;
+    /** Address prefix length in bits. */
+    prefix: number;
+    rule: number;
+    verdict: number;
+}
+
+export function encodeCgKey(cgroupId: bigint, gen: number): Buffer {
+    const b = Buffer.alloc(SIZE.cgKey);
+    b.writeBigUInt64LE(cgroupId, 0);
+    b.writeUInt32LE(gen, 8);
+    return b;
+}
+
+export function encodeCgVal(app: number, mode: number): Buffer {
+    const b = Buffer.alloc(SIZE.cgVal);
+    b.writeUInt32LE(app, 0);
+    b.writeUInt32LE(mode, 4);
+    return b;
+}
+
+export function encodeRuleKey(r: RuleEntry, gen: number): Buffer {
+    const b = Buffer.alloc(SIZE.ruleKey);
+    b.writeUInt32LE(RULE_FIXED_BITS + r.prefix, 0);
+    b.writeUInt32LE(gen, 4);
+    b.writeBigUInt64LE(r.cgroupId, 8);
+    b.writeBigUInt64LE(r.prog, 16);
+    b.writeUInt8(r.direction, 24);
+    b.writeUInt8(r.proto, 25);
+    b.writeUInt16LE(r.port, 26);
+    b.writeUInt8(r.family, 28);
+    r.addr.copy(b, 32, 0, Math.min(16, r.addr.length));
+    return b;
+}
+
+export function encodeRuleVal(rule: number, verdict: number): Buffer {
+    const b = Buffer.alloc(SIZE.ruleVal);
+    b.writeUInt32LE(rule, 0);
+    b.writeUInt32LE(verdict, 4);
+    return b;
+}
+
+export function encodeProc(startNs: bigint, imageId: bigint, progs: bigint[]): Buffer {
+    const b = Buffer.alloc(SIZE.proc);
+    b.writeBigUInt64LE(startNs, 0);
+    b.writeBigUInt64LE(imageId, 8);
+    for (let i = 0; i < PROGS; i++) b.writeBigUInt64LE(progs[i] ?? 0n, 16 + i * 8);
+    return b;
 }

@@ -32,6 +32,13 @@ export const bpf = {
         'int bpf_map__lookup_elem(bpf_map *map, const void *key, size_t ksz, ' +
             '_Out_ void *value, size_t vsz, uint64_t flags)',
     ),
+    mapUpdate: lib.func(
+        'int bpf_map__update_elem(bpf_map *map, const void *key, size_t ksz, ' +
+            'const void *value, size_t vsz, uint64_t flags)',
+    ),
+    mapDelete: lib.func(
+        'int bpf_map__delete_elem(bpf_map *map, const void *key, size_t ksz, uint64_t flags)',
+    ),
     mapGetNextKey: lib.func(
         'int bpf_map__get_next_key(bpf_map *map, const void *cur, _Out_ void *next, size_t ksz)',
     ),

@@ -7,6 +7,7 @@ import type { AgentClient } from '../remote/agentClient';
 import { describeError, isRemoteError } from '../remote/errors';
 import { formatFlow, formatGraph, formatStatus, safe } from './format';
 import { isLabAction, runLab } from './lab';
+import { POLICY_COMMANDS, POLICY_USAGE, runPolicyCli, UsageError } from './policy';
 import { selectTargets, type Target } from './targets';
 
 const USAGE = `usage: palisade <command> [options]
@@ -23,13 +24,21 @@ targets (default: --lab when /run/palisade-lab/ssh_config exists, else --local):
   --local                this machine's agent socket (--socket PATH, or $PALISADE_SOCKET)
 
   --json                 machine-readable output
-`;
+${POLICY_USAGE}`;
 
 type Command = (targets: Target[], json: boolean, limit: number | undefined) => Promise<number>;
 
 const commands: Record<string, Command> = { status, flows, graph };
 
 async function main(argv: string[]): Promise<number> {
+    if ((POLICY_COMMANDS as readonly string[]).includes(argv[0] ?? '')) {
+        try {
+            return await runPolicyCli(argv);
+        } catch (err) {
+            if (err instanceof UsageError) return usageError(err.message);
+            throw err;
+        }
+    }
     const { values, positionals } = parseArgs({
         args: argv,
         allowPositionals: true,

@@ -141,8 +141,20 @@ function schemaIssues(p: Parsed, file: string, errors: ErrorObject[]): PolicyIss
     return out;
 }
 
-function semanticIssues(p: Parsed, file: string, policy: Policy): PolicyIssue[] {
+function semanticIssues(p: Parsed | undefined, file: string, policy: Policy): PolicyIssue[] {
     const out: PolicyIssue[] = [];
+    const at = (path: PathPart[]) => (p ? positionOf(p, path) : { line: 0, col: 0 });
+    policy.members.forEach((m, i) => {
+        if (m.unit === undefined) {
+            const path = ['members', i];
+            out.push({
+                file,
+                ...at(path),
+                field: fieldName(path),
+                message: 'needs "unit": the kernel knows an app by the cgroup of its unit',
+            });
+        }
+    });
     const ids = new Map<string, number>();
     policy.links.forEach((link, i) => {
         const prev = ids.get(link.id);
@@ -150,7 +162,7 @@ function semanticIssues(p: Parsed, file: string, policy: Policy): PolicyIssue[] 
             const path = ['links', i, 'id'];
             out.push({
                 file,
-                ...positionOf(p, path),
+                ...at(path),
                 field: fieldName(path),
                 message: `duplicate link id "${link.id}" (also links[${prev}])`,
             });
@@ -168,6 +180,26 @@ export function parsePolicy(text: string, file: string): Policy {
     }
     const policy = value as unknown as Policy;
     const issues = semanticIssues(p, file, policy);
+    if (issues.length > 0) throw new PolicyFileError(issues);
+    return policy;
+}
+
+/** Validates a policy that arrived as data (over RPC): same rules, no positions. */
+export function checkPolicy(value: unknown, source: string): Policy {
+    if (!validateSchema(value)) {
+        const issues = (validateSchema.errors ?? [])
+            .filter((e) => e.keyword !== 'oneOf')
+            .map((e) => ({
+                file: source,
+                line: 0,
+                col: 0,
+                field: fieldName(pointerToPath(e.instancePath)),
+                message: describe(e),
+            }));
+        throw new PolicyFileError(issues);
+    }
+    const policy = value as unknown as Policy;
+    const issues = semanticIssues(undefined, source, policy);
     if (issues.length > 0) throw new PolicyFileError(issues);
     return policy;
 }

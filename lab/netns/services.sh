@@ -47,21 +47,11 @@ lab_start_agent() {
     local -a args=(
         --host-name "$host" --zone "$LAB_ZONE" --cgroup "$LAB_CG/$host"
         --pin-dir "$LAB_PIN_ROOT/$host" --socket "$(lab_socket "$host")"
+        --state-dir "$LAB_RUN/$host/state"
     )
-    # TODO: pass --state-dir unconditionally once every agent build accepts it.
-    if lab_agent_accepts "$agent" --state-dir; then
-        args+=(--state-dir "$LAB_RUN/$host/state")
-    fi
 
     mkdir -p "$LAB_RUN/$host/state" "$LAB_PIN_ROOT/$host"
     lab_spawn "$host" "$LAB_AGENT_UNIT" "$agent" "${args[@]}"
-}
-
-lab_agent_accepts() {
-    if [[ -z ${LAB_AGENT_HELP+set} ]]; then
-        LAB_AGENT_HELP=$(PATH="$(dirname "$PALISADE_NODE"):$PATH" "$1" --help 2>&1 || true)
-    fi
-    [[ $LAB_AGENT_HELP == *"$2 "* ]]
 }
 
 # Sessions find the agent through SetEnv: clients run `exec "${PALISADE_AGENT:-...}" rpc`.

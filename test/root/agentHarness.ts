@@ -56,7 +56,7 @@ export async function startHarness(name: string): Promise<Harness> {
             [
                 path.join(ROOT, 'dist/agent.js'),
                 ...['--host-name', name, '--zone', 'test', '--cgroup', cgroup],
-                ...['--pin-dir', pinDir, '--socket', socket],
+                ...['--pin-dir', pinDir, '--socket', socket, '--state-dir', path.join(dir, 'state')],
             ],
             { stdio: ['ignore', out, out] },
         );

@@ -1,0 +1,366 @@
+// `palisade policy|mode|alerts|audit`: the policy lifecycle from a terminal.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Fleet } from '../fleet/fleet';
+import { identityLabel } from '../fleet/identity';
+import { HostClient, pushPolicy, replayPolicy } from '../fleet/push';
+import { mergeLinks, parsePolicy, renderPolicy, setLinkState, setMode } from '../policy/file';
+import { parseEdgeLog } from '../policy/flowLog';
+import { defaultMembers, inferPolicy } from '../policy/infer';
+import type { LinkState, ProcessPattern } from '../policy/types';
+import type { Alert, AuditRecord, FleetGraph } from '../protocol';
+import { formatWhen, parseSince } from './time';
+import { safe } from './format';
+import { selectTargets } from './targets';
+
+export const POLICY_COMMANDS = ['policy', 'mode', 'alerts', 'audit'] as const;
+
+export const POLICY_USAGE = `
+policy:
+  policy infer --app A [--owner O] [--member host:unit ...] [--out FILE] [--from-log FILE]
+                         observed links of app A as a policy (every link in state alert);
+                         into an existing FILE, new links are added and reviewed ones kept
+  policy apply FILE [--dry-run]
+                         validate, then swap in on every agent, all or nothing
+  policy replay FILE [--since T]
+                         recorded flows the policy would drop under enforce
+  policy allow|snooze|deny|alert FILE (--link ID ... | --all [--except ID ...]) [--push]
+                         set link states in FILE, keeping its comments
+  mode enforce|monitor --app A [--file FILE] [--force]
+                         switch an app's mode; enforce first replays and refuses to drop
+                         recorded flows unless --force
+  alerts [--follow]      flows outside the allowed links, by owner and app
+  audit [--follow] [--since T]
+                         every decision: allow, would-deny, deny
+  (T: an ISO time or an age such as 90s, 10m, 2h, 1d)
+`;
+
+const STATE_OF: Record<string, LinkState> = {
+    allow: 'allowed',
+    snooze: 'snoozed',
+    deny: 'denied',
+    alert: 'alert',
+};
+
+const options = {
+    host: { type: 'string' },
+    'ssh-config': { type: 'string' },
+    lab: { type: 'boolean' },
+    local: { type: 'boolean' },
+    socket: { type: 'string' },
+    json: { type: 'boolean' },
+    app: { type: 'string' },
+    owner: { type: 'string' },
+    member: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    'from-log': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    since: { type: 'string' },
+    link: { type: 'string', multiple: true },
+    all: { type: 'boolean' },
+    except: { type: 'string', multiple: true },
+    push: { type: 'boolean' },
+    file: { type: 'string' },
+    force: { type: 'boolean' },
+    follow: { type: 'boolean' },
+} as const;
+
+type Values = ReturnType<typeof parse>['values'];
+
+function parse(argv: string[]) {
+    return parseArgs({ args: argv, allowPositionals: true, options });
+}
+
+export class UsageError extends Error {}
+
+export async function runPolicyCli(argv: string[]): Promise<number> {
+    const { values, positionals } = parse(argv);
+    const [name, sub, file] = positionals;
+    switch (name) {
+        case 'policy':
+            if (sub === 'infer') return infer(values);
+            if (sub === 'apply') return apply(need(file, 'policy apply FILE'), values);
+            if (sub === 'replay') return replay(need(file, 'policy replay FILE'), values);
+            if (sub && STATE_OF[sub])
+                return setStates(need(file, `policy ${sub} FILE`), STATE_OF[sub]!, values);
+            throw new UsageError('policy needs infer, apply, replay, allow, snooze, deny or alert');
+        case 'mode':
+            if (sub !== 'enforce' && sub !== 'monitor')
+                throw new UsageError('mode needs enforce or monitor');
+            return mode(sub, values);
+        case 'alerts':
+            return alerts(values);
+        case 'audit':
+            return audit(values);
+    }
+    throw new UsageError(`unknown command: ${name}`);
+}
+
+function need(value: string | undefined, what: string): string {
+    if (!value) throw new UsageError(`usage: palisade ${what}`);
+    return value;
+}
+
+async function connect(values: Values): Promise<HostClient[]> {
+    const targets = selectTargets({
+        ...(values.host !== undefined ? { host: values.host } : {}),
+        ...(values['ssh-config'] !== undefined ? { sshConfig: values['ssh-config'] } : {}),
+        ...(values.socket !== undefined ? { socket: values.socket } : {}),
+        lab: values.lab ?? false,
+        local: values.local ?? false,
+    });
+    // Policy must reach every host or none: one unreachable target stops the command.
+    const clients = await Promise.all(
+        targets.map(async (t) => ({ name: t.name, client: await t.connect() })),
+    );
+    return clients;
+}
+
+function closeAll(hosts: HostClient[]): void {
+    for (const h of hosts) h.client.close();
+}
+
+async function fleetGraph(hosts: HostClient[]): Promise<FleetGraph> {
+    const fleet = new Fleet({ debounceMs: 0 });
+    try {
+        await Promise.all(hosts.map((h) => fleet.add(h.name, h.client)));
+        return fleet.graph();
+    } finally {
+        fleet.dispose();
+    }
+}
+
+function writeFileAtomic(file: string, text: string): void {
+    writeFileSync(`${file}.tmp`, text);
+    renameSync(`${file}.tmp`, file);
+}
+
+async function infer(values: Values): Promise<number> {
+    const app = values.app;
+    if (!app) throw new UsageError('policy infer needs --app');
+    let graph: FleetGraph;
+    let skipped = 0;
+    if (values['from-log']) {
+        const log = parseEdgeLog(readFileSync(values['from-log'], 'utf8'));
+        graph = { hosts: [], edges: log.edges, generatedAt: Date.now() };
+        skipped = log.skipped;
+    } else {
+        const hosts = await connect(values);
+        try {
+            graph = await fleetGraph(hosts);
+        } finally {
+            closeAll(hosts);
+        }
+    }
+    const members: ProcessPattern[] = (values.member ?? []).map((m) => {
+        const [host, unit] = m.split(':');
+        if (!host || !unit) throw new UsageError(`--member needs host:unit, got "${m}"`);
+        return { host, unit };
+    });
+    const chosen = members.length > 0 ? members : defaultMembers(graph, app);
+    if (chosen.length === 0) {
+        throw new UsageError(
+            `no unit of app "${app}" was observed; name members with --member host:unit`,
+        );
+    }
+    const policy = inferPolicy(graph, {
+        app,
+        owner: values.owner ?? `${app}-owner`,
+        members: chosen,
+    });
+    if (skipped > 0)
+        process.stderr.write(`palisade: skipped ${skipped} unreadable flow log line(s)\n`);
+
+    const header =
+        ` Palisade policy for ${app}, inferred from observed flows.\n` +
+        ` Review each link: state allowed, snoozed or denied (alert = not reviewed yet).`;
+    const out = values.out;
+    if (!out) {
+        process.stdout.write(renderPolicy(policy, header));
+        return 0;
+    }
+    const text = existsSync(out)
+        ? mergeLinks(readFileSync(out, 'utf8'), out, policy.links)
+        : renderPolicy(policy, header);
+    writeFileAtomic(out, text);
+    process.stdout.write(`${out}: ${policy.links.length} link(s) for ${app}\n`);
+    return 0;
+}
+
+async function apply(file: string, values: Values): Promise<number> {
+    const policy = parsePolicy(readFileSync(file, 'utf8'), file);
+    const hosts = await connect(values);
+    try {
+        const results = await pushPolicy(hosts, policy, file, {
+            dryRun: values['dry-run'] ?? false,
+        });
+        const verb = values['dry-run'] ? 'would apply' : 'applied';
+        for (const { host, result } of results) {
+            process.stdout.write(
+                `${safe(host)}: ${verb} ${policy.app} (${policy.mode}), ${result.entries} kernel entries\n`,
+            );
+            for (const w of result.warnings) process.stdout.write(`  warning: ${safe(w)}\n`);
+        }
+        return 0;
+    } finally {
+        closeAll(hosts);
+    }
+}
+
+async function replay(file: string, values: Values): Promise<number> {
+    const policy = parsePolicy(readFileSync(file, 'utf8'), file);
+    const since = values.since ? parseSince(values.since) : undefined;
+    const hosts = await connect(values);
+    try {
+        const r = await replayPolicy(hosts, { ...policy, mode: 'enforce' }, since);
+        printReplay(policy.app, r);
+        return 0;
+    } finally {
+        closeAll(hosts);
+    }
+}
+
+function printReplay(app: string, r: Awaited<ReturnType<typeof replayPolicy>>): void {
+    process.stdout.write(
+        `replay of ${app} under enforce: ${r.evaluated} flow(s) evaluated, ${r.dropped.length} would be dropped\n`,
+    );
+    for (const d of r.dropped) {
+        const f = d.flow;
+        const arrow = f.direction === 'egress' ? '→' : '←';
+        process.stdout.write(
+            `  ${safe(d.host)} ${safe(identityLabel(f.local))} ${arrow} ${safe(f.remoteAddress)}:${f.port}/${f.protocol} ` +
+                `×${f.count} (${safe(d.rule ?? 'default-deny')})\n`,
+        );
+    }
+    const last = r.lastAlertAt ? `${formatWhen(r.lastAlertAt)} ago` : 'never';
+    process.stdout.write(`last alert for ${app}: ${last}\n`);
+}
+
+async function setStates(file: string, state: LinkState, values: Values): Promise<number> {
+    let text = readFileSync(file, 'utf8');
+    const policy = parsePolicy(text, file);
+    const except = new Set((values.except ?? []).flatMap((e) => e.split(',')));
+    const ids = values.all
+        ? policy.links.map((l) => l.id).filter((id) => !except.has(id))
+        : (values.link ?? []).flatMap((l) => l.split(','));
+    if (ids.length === 0) throw new UsageError('name links with --link ID or --all');
+    for (const id of ids) text = setLinkState(text, file, id, state);
+    writeFileAtomic(file, text);
+    process.stdout.write(`${file}: ${ids.length} link(s) now ${state}\n`);
+    return values.push ? apply(file, values) : 0;
+}
+
+async function mode(target: 'enforce' | 'monitor', values: Values): Promise<number> {
+    const app = values.app;
+    if (!app) throw new UsageError('mode needs --app');
+    const file = values.file ?? `${app}.palisade.yaml`;
+    const text = readFileSync(file, 'utf8');
+    const policy = parsePolicy(text, file);
+    if (policy.app !== app) throw new UsageError(`${file} holds app "${policy.app}", not "${app}"`);
+
+    const hosts = await connect(values);
+    try {
+        if (target === 'enforce') {
+            const r = await replayPolicy(hosts, { ...policy, mode: 'enforce' });
+            printReplay(app, r);
+            if (r.dropped.length > 0 && !values.force) {
+                process.stderr.write(
+                    `palisade: refusing to enforce ${app}: ${r.dropped.length} recorded flow(s) would be dropped ` +
+                        `(allow them in ${file}, or pass --force)\n`,
+                );
+                return 3;
+            }
+        }
+        const next = setMode(text, file, target);
+        const results = await pushPolicy(hosts, parsePolicy(next, file), file);
+        writeFileAtomic(file, next);
+        process.stdout.write(`${app} is now in ${target} mode on ${results.length} host(s)\n`);
+        return 0;
+    } finally {
+        closeAll(hosts);
+    }
+}
+
+function formatAlert(a: Alert): string {
+    const arrow = a.direction === 'egress' ? '→' : '←';
+    const remote = a.remoteHost ? `${a.remoteHost} (${a.remoteAddress})` : a.remoteAddress;
+    return (
+        `${a.severity === 'high' ? 'HIGH ' : ''}${safe(a.owner)} / ${safe(a.app)}: ${a.verdict} ` +
+        `${safe(identityLabel(a.local))} ${arrow} ${safe(remote)}:${a.port}/${a.protocol} ` +
+        `×${a.count} [${safe(a.rule)}, ${a.state}] last ${new Date(a.lastSeen).toISOString()}`
+    );
+}
+
+function formatAudit(r: AuditRecord): string {
+    const arrow = r.direction === 'egress' ? '→' : '←';
+    const remote = r.remoteHost ? `${r.remoteHost} (${r.remoteAddress})` : r.remoteAddress;
+    const peerPort = r.remotePort !== undefined ? ` from port ${r.remotePort}` : '';
+    return (
+        `${new Date(r.at).toISOString()} ${safe(r.host)} ${r.verdict.padEnd(10)} ${safe(r.app)} (${r.mode}) ` +
+        `${safe(identityLabel(r.local))} ${arrow} ${safe(remote)}:${r.port}/${r.protocol}${peerPort} ` +
+        `[${safe(r.rule)}] pid ${r.pid}`
+    );
+}
+
+async function alerts(values: Values): Promise<number> {
+    const hosts = await connect(values);
+    const all = (await Promise.all(hosts.map((h) => h.client.alerts()))).flat();
+    all.sort(
+        (a, b) =>
+            `${a.owner}${a.app}`.localeCompare(`${b.owner}${b.app}`) || b.lastSeen - a.lastSeen,
+    );
+    if (values.json) process.stdout.write(JSON.stringify(all, null, 2) + '\n');
+    else for (const a of all) process.stdout.write(formatAlert(a) + '\n');
+    if (!values.follow) {
+        closeAll(hosts);
+        return 0;
+    }
+    await follow(hosts, (c) =>
+        c.onAlert((a) =>
+            process.stdout.write((values.json ? JSON.stringify(a) : formatAlert(a)) + '\n'),
+        ),
+    );
+    return 0;
+}
+
+async function audit(values: Values): Promise<number> {
+    const since = values.since ? parseSince(values.since) : undefined;
+    const hosts = await connect(values);
+    const all = (
+        await Promise.all(hosts.map((h) => h.client.audit(since ? { since } : {})))
+    ).flat();
+    all.sort((a, b) => a.at - b.at);
+    if (values.json) process.stdout.write(JSON.stringify(all, null, 2) + '\n');
+    else for (const r of all) process.stdout.write(formatAudit(r) + '\n');
+    if (!values.follow) {
+        closeAll(hosts);
+        return 0;
+    }
+    await follow(hosts, (c) =>
+        c.onAudit((r) =>
+            process.stdout.write((values.json ? JSON.stringify(r) : formatAudit(r)) + '\n'),
+        ),
+    );
+    return 0;
+}
+
+/** Streams notifications until interrupted or every agent is gone. */
+async function follow(
+    hosts: HostClient[],
+    listen: (c: HostClient['client']) => void,
+): Promise<void> {
+    await Promise.all(
+        hosts.map(async (h) => {
+            listen(h.client);
+            await h.client.subscribe(() => undefined);
+        }),
+    );
+    await new Promise<void>((resolve) => {
+        let open = hosts.length;
+        for (const h of hosts) h.client.onClose(() => --open === 0 && resolve());
+        process.once('SIGINT', () => {
+            closeAll(hosts);
+            resolve();
+        });
+    });
+}

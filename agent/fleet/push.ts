@@ -1,0 +1,124 @@
+// Policy across a fleet, shared by the CLI and the extension: the address table every agent
+// compiles against, an all-or-nothing push, and a replay joined over hosts.
+import type { Policy } from '../policy/types';
+import type { ApplyResult, ReplayedFlow } from '../protocol';
+import type { AgentClient } from '../remote/agentClient';
+import { describeError } from '../remote/errors';
+
+export interface HostClient {
+    /** The name used in messages (ssh alias or socket path). */
+    name: string;
+    client: AgentClient;
+}
+
+export class PushError extends Error {
+    readonly kind = 'push-failed';
+
+    constructor(
+        message: string,
+        readonly failures: { host: string; error: string }[],
+    ) {
+        super(message);
+    }
+}
+
+/** Each agent's host name and addresses, as the agents themselves report them. */
+export async function fleetAddresses(hosts: HostClient[]): Promise<Record<string, string[]>> {
+    const table: Record<string, string[]> = {};
+    await Promise.all(
+        hosts.map(async ({ client }) => {
+            const s = await client.status();
+            table[s.host] = s.addresses;
+        }),
+    );
+    return table;
+}
+
+export interface PushResult {
+    host: string;
+    result: ApplyResult;
+}
+
+/**
+ * Two phases: every agent validates and compiles (dry run) first; only when all of them
+ * accept does any of them swap the policy in. A host that cannot be reached, or that rejects
+ * the policy, leaves every host on the policy it had.
+ */
+export async function pushPolicy(
+    hosts: HostClient[],
+    policy: Policy,
+    source: string,
+    opts: { dryRun?: boolean } = {},
+): Promise<PushResult[]> {
+    if (hosts.length === 0) throw new PushError('no agents to push to', []);
+    const hostAddresses = await fleetAddresses(hosts);
+    const params = { policy, source, hostAddresses };
+
+    const checks = await Promise.allSettled(
+        hosts.map((h) => h.client.applyPolicy({ ...params, dryRun: true })),
+    );
+    const failures = checks.flatMap((c, i) =>
+        c.status === 'rejected' ? [{ host: hosts[i]!.name, error: describeError(c.reason) }] : [],
+    );
+    if (failures.length > 0) {
+        throw new PushError(
+            `policy ${policy.app} not applied anywhere: ` +
+                failures.map((f) => `${f.host}: ${f.error}`).join('; '),
+            failures,
+        );
+    }
+    if (opts.dryRun) {
+        return checks.map((c, i) => ({
+            host: hosts[i]!.name,
+            result: (c as PromiseFulfilledResult<ApplyResult>).value,
+        }));
+    }
+
+    const applied = await Promise.allSettled(hosts.map((h) => h.client.applyPolicy(params)));
+    const late = applied.flatMap((c, i) =>
+        c.status === 'rejected' ? [{ host: hosts[i]!.name, error: describeError(c.reason) }] : [],
+    );
+    if (late.length > 0) {
+        // Every host accepted the dry run, so this is a transport failure mid-push.
+        throw new PushError(
+            `policy ${policy.app} applied on some hosts only; failed on ` +
+                late.map((f) => `${f.host}: ${f.error}`).join('; ') +
+                ' (push again once they are reachable)',
+            late,
+        );
+    }
+    return applied.map((c, i) => ({
+        host: hosts[i]!.name,
+        result: (c as PromiseFulfilledResult<ApplyResult>).value,
+    }));
+}
+
+export interface FleetReplay {
+    evaluated: number;
+    dropped: (ReplayedFlow & { host: string })[];
+    lastAlertAt?: number;
+}
+
+export async function replayPolicy(
+    hosts: HostClient[],
+    policy: Policy,
+    since?: number,
+): Promise<FleetReplay> {
+    const hostAddresses = await fleetAddresses(hosts);
+    const results = await Promise.all(
+        hosts.map(async (h) => ({
+            host: h.name,
+            r: await h.client.replay({ policy, hostAddresses, ...(since ? { since } : {}) }),
+        })),
+    );
+    const out: FleetReplay = { evaluated: 0, dropped: [] };
+    for (const { host, r } of results) {
+        out.evaluated += r.evaluated;
+        out.dropped.push(...r.dropped.map((d) => ({ ...d, host })));
+        if (r.lastAlertAt !== undefined) {
+            out.lastAlertAt = Math.max(out.lastAlertAt ?? 0, r.lastAlertAt);
+        }
+    }
+    out.dropped.sort((a, b) => a.flow.firstSeen - b.flow.firstSeen);
+    return out;
+}

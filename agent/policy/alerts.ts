@@ -1,0 +1,146 @@
+// Alerts: every flow outside the allowed links, deduplicated per link, routed to the app's
+// owner, and optionally POSTed to the owner's webhook — queued, retried with backoff, never
+// blocking the agent.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { Logger } from '../log';
+import type { Alert } from '../protocol';
+
+export type AlertInput = Omit<Alert, 'count' | 'firstSeen' | 'lastSeen'> & { at: number };
+
+export class AlertBook {
+    private readonly alerts = new Map<string, Alert>();
+    private readonly lastByApp = new Map<string, number>();
+
+    /** Returns the alert and whether it is new (first sighting of this key). */
+    raise(input: AlertInput): { alert: Alert; isNew: boolean } {
+        const { at, ...rest } = input;
+        this.lastByApp.set(input.app, at);
+        const prev = this.alerts.get(input.key);
+        if (prev) {
+            prev.count++;
+            prev.lastSeen = at;
+            prev.verdict = input.verdict;
+            return { alert: prev, isNew: false };
+        }
+        const alert: Alert = { ...rest, count: 1, firstSeen: at, lastSeen: at };
+        this.alerts.set(input.key, alert);
+        return { alert, isNew: true };
+    }
+
+    list(): Alert[] {
+        return [...this.alerts.values()];
+    }
+
+    lastAlertAt(app: string): number | undefined {
+        return this.lastByApp.get(app);
+    }
+}
+
+interface Pending {
+    url: string;
+    body: string;
+    attempt: number;
+}
+
+export class Webhooks {
+    private readonly queue: Pending[] = [];
+    private inFlight = 0;
+    private stopped = false;
+
+    constructor(
+        private readonly log: Logger,
+        private readonly opts = {
+            maxQueue: 1000,
+            maxAttempts: 6,
+            baseDelayMs: 500,
+            timeoutMs: 3000,
+        },
+    ) {}
+
+    send(url: string, alert: Alert): void {
+        if (this.queue.length >= this.opts.maxQueue) {
+            this.log.warn('webhook queue full; dropping an alert delivery', { url: redact(url) });
+            return;
+        }
+        this.queue.push({
+            url,
+            body: JSON.stringify({ type: 'palisade.alert', alert }),
+            attempt: 0,
+        });
+        this.pump();
+    }
+
+    stop(): void {
+        this.stopped = true;
+    }
+
+    private pump(): void {
+        while (!this.stopped && this.inFlight < 4 && this.queue.length > 0) {
+            const p = this.queue.shift()!;
+            this.inFlight++;
+            void this.deliver(p).finally(() => {
+                this.inFlight--;
+                this.pump();
+            });
+        }
+    }
+
+    private async deliver(p: Pending): Promise<void> {
+        try {
+            await post(p.url, p.body, this.opts.timeoutMs);
+        } catch (err) {
+            p.attempt++;
+            if (p.attempt >= this.opts.maxAttempts || this.stopped) {
+                this.log.warn('webhook delivery failed; giving up', {
+                    url: redact(p.url),
+                    attempts: p.attempt,
+                    error: String(err),
+                });
+                return;
+            }
+            const delay = this.opts.baseDelayMs * 2 ** (p.attempt - 1);
+            const t = setTimeout(() => {
+                this.queue.push(p);
+                this.pump();
+            }, delay);
+            t.unref();
+        }
+    }
+}
+
+function post(url: string, body: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+        const u = new URL(url);
+        const mod = u.protocol === 'https:' ? https : http;
+        const req = mod.request(
+            u,
+            {
+                method: 'POST',
+                headers: {
+                    'content-type': 'application/json',
+                    'content-length': Buffer.byteLength(body),
+                },
+                timeout: timeoutMs,
+            },
+            (res) => {
+                res.resume();
+                const code = res.statusCode ?? 0;
+                if (code >= 200 && code < 300) resolve();
+                else reject(new Error(`HTTP ${code}`));
+            },
+        );
+        req.on('timeout', () => req.destroy(new Error('timeout')));
+        req.on('error', reject);
+        req.end(body);
+    });
+}
+
+/** Webhook URLs may carry tokens: logs get the origin only. */
+function redact(url: string): string {
+    try {
+        return new URL(url).origin;
+    } catch {
+        return '(invalid url)';
+    }
+}

@@ -1,0 +1,318 @@
+// Applied policy on one host: validated, compiled, swapped into the datapath in one step,
+// persisted under the state directory and re-applied at start. Turns the datapath's
+// decisions into audit records and alerts.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Datapath } from '../bpf/datapath';
+import { Outcome } from '../bpf/layout';
+import { identityKey } from '../fleet/identity';
+import type { Logger } from '../log';
+import type {
+    Alert,
+    ApplyParams,
+    ApplyResult,
+    AuditRecord,
+    FlowRecord,
+    Identity,
+    ReplayParams,
+    ReplayResult,
+} from '../protocol';
+import { AlertBook, Webhooks } from './alerts';
+import { AuditLog } from './audit';
+import { compile, Compiled, CompileContext, HostCgroup } from './compile';
+import { Evaluator } from './evaluate';
+import { checkPolicy } from './file';
+import type { Policy, Verdict } from './types';
+
+export interface EngineOptions {
+    stateDir: string;
+    host: string;
+    zone: string;
+    datapath: Datapath;
+    /** The cgroups of this host below the guarded cgroup, read fresh on each call. */
+    hostCgroups: () => HostCgroup[];
+    /** The local cgroup id of a flow's identity (its cgroup path). */
+    cgroupIdOf: (cgroupPath: string) => bigint | undefined;
+    log: Logger;
+    onAlert: (a: Alert) => void;
+    onAudit: (r: AuditRecord) => void;
+}
+
+export interface Decision {
+    outcome: number;
+    rule: number;
+    direction: 'egress' | 'ingress';
+    protocol: 'tcp' | 'udp';
+    cgroupId: bigint;
+    local: Identity;
+    remoteAddress: string;
+    remotePort?: number;
+    port: number;
+    pid: number;
+    at: number;
+}
+
+interface Persisted {
+    policies: Record<string, { policy: Policy; source: string }>;
+    hostAddresses: Record<string, string[]>;
+}
+
+const VERDICT: Record<number, Verdict> = {
+    [Outcome.allow]: 'allow',
+    [Outcome.wouldDeny]: 'would-deny',
+    [Outcome.deny]: 'deny',
+};
+
+export class PolicyEngine {
+    private state: Persisted = { policies: {}, hostAddresses: {} };
+    private compiled: Compiled | undefined;
+    private memberIds = '';
+    readonly audit: AuditLog;
+    readonly alerts = new AlertBook();
+    private readonly webhooks: Webhooks;
+    private readonly file: string;
+
+    constructor(private readonly opts: EngineOptions) {
+        fs.mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+        this.file = path.join(opts.stateDir, 'policy.json');
+        this.audit = new AuditLog(opts.stateDir);
+        this.webhooks = new Webhooks(opts.log.child('webhook'));
+    }
+
+    /** Re-applies what was applied before a restart or reboot. */
+    load(): void {
+        try {
+            this.state = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Persisted;
+        } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+                this.opts.log.error('applied policy unreadable; starting with none', {
+                    file: this.file,
+                    error: String(err),
+                });
+            }
+            return;
+        }
+        const apps = Object.keys(this.state.policies);
+        if (apps.length === 0) return;
+        this.swap(this.compileWith(this.state.policies, this.state.hostAddresses));
+        this.opts.log.info('re-applied persisted policy', { apps });
+    }
+
+    apply(params: ApplyParams): ApplyResult {
+        const policy = checkPolicy(params.policy, params.source);
+        const policies = {
+            ...this.state.policies,
+            [policy.app]: { policy, source: params.source },
+        };
+        const hostAddresses = { ...this.state.hostAddresses, ...params.hostAddresses };
+        const compiled = this.compileWith(policies, hostAddresses);
+        const entries = compiled.rules.length + compiled.cgroups.length;
+        const warnings = compiled.warnings.filter((w) => w.startsWith(`${policy.app}:`));
+        if (params.dryRun) return { app: policy.app, applied: false, entries, warnings };
+
+        // Swap, then persist; if persisting fails, the previous policy goes back in, so the
+        // kernel and the state that a restart re-applies never disagree.
+        const previous = this.compiled;
+        const next = { policies, hostAddresses };
+        this.swap(compiled);
+        try {
+            writeAtomic(this.file, JSON.stringify(next, null, 2));
+        } catch (err) {
+            if (previous) this.swap(previous);
+            else this.opts.datapath.swapPolicy([], []);
+            throw err;
+        }
+        this.state = next;
+        this.opts.log.info('policy applied', { app: policy.app, mode: policy.mode, entries });
+        return { app: policy.app, applied: true, entries, warnings };
+    }
+
+    hasPolicy(): boolean {
+        return Object.keys(this.state.policies).length > 0;
+    }
+
+    list(): { policy: Policy; source: string }[] {
+        return Object.values(this.state.policies);
+    }
+
+    replay(params: ReplayParams, flows: FlowRecord[]): ReplayResult {
+        const proposed = checkPolicy(params.policy, 'replay');
+        // Replay asks what enforce would drop, so the proposed app is judged as enforced.
+        const policies = {
+            ...this.state.policies,
+            [proposed.app]: { policy: { ...proposed, mode: 'enforce' as const }, source: 'replay' },
+        };
+        const compiled = this.compileWith(policies, {
+            ...this.state.hostAddresses,
+            ...params.hostAddresses,
+        });
+        const evaluator = new Evaluator(compiled);
+        const since = params.since ?? 0;
+        const result: ReplayResult = {
+            app: proposed.app,
+            evaluated: 0,
+            dropped: [],
+            lastAlertAt: this.alerts.lastAlertAt(proposed.app),
+        };
+        for (const flow of flows) {
+            if (flow.lastSeen < since || flow.local.kind !== 'process') continue;
+            const cgroupId = this.opts.cgroupIdOf(flow.local.cgroup);
+            if (cgroupId === undefined) continue;
+            const e = evaluator.evaluate({
+                direction: flow.direction,
+                protocol: flow.protocol,
+                cgroupId,
+                // The kernel hashes the exact path, not the stable key.
+                binary: flow.local.build ?? flow.local.binary,
+                exe: flow.local.exe,
+                script: flow.local.script,
+                remoteAddress: flow.remoteAddress,
+                port: flow.port,
+            });
+            if (e.outcome === Outcome.observed) continue;
+            const name = compiled.names.get(e.rule);
+            if (name && name.app !== proposed.app) continue;
+            result.evaluated++;
+            if (e.outcome === Outcome.deny) {
+                result.dropped.push({ flow, verdict: 'deny', rule: name?.link ?? 'default-deny' });
+            }
+        }
+        return result;
+    }
+
+    /** Re-swaps when a governed unit's cgroup was recreated (new id). */
+    refreshCgroups(): void {
+        if (Object.keys(this.state.policies).length === 0) return;
+        const compiled = this.compileWith(this.state.policies, this.state.hostAddresses);
+        const ids = compiled.cgroups
+            .map((c) => c.cgroupId.toString())
+            .sort()
+            .join();
+        if (ids !== this.memberIds) {
+            this.opts.log.info('governed cgroups changed; recompiling', { ids });
+            this.swap(compiled);
+        }
+    }
+
+    /** Audit and alert for one decision the datapath reported. */
+    decide(d: Decision): void {
+        const verdict = VERDICT[d.outcome];
+        const compiled = this.compiled;
+        if (!verdict || !compiled) return;
+        const name = compiled.names.get(d.rule);
+        const app = this.appOf(d.cgroupId, compiled);
+        if (!app) return;
+        const remoteHost = this.hostOf(d.remoteAddress);
+        const remote: Identity = {
+            kind: 'external',
+            name: `cidr:${d.remoteAddress}/${d.remoteAddress.includes(':') ? 128 : 32}`,
+            address: d.remoteAddress,
+        };
+        const [record] = this.audit.append([
+            {
+                at: d.at,
+                host: this.opts.host,
+                app: app.app,
+                mode: app.mode,
+                verdict,
+                rule: name?.link ?? 'default-deny',
+                direction: d.direction,
+                protocol: d.protocol,
+                local: d.local,
+                remote,
+                ...(remoteHost ? { remoteHost } : {}),
+                remoteAddress: d.remoteAddress,
+                ...(d.remotePort !== undefined ? { remotePort: d.remotePort } : {}),
+                port: d.port,
+                pid: d.pid,
+            },
+        ]);
+        if (record) this.opts.onAudit(record);
+        if (verdict === 'allow') return;
+
+        const state = name?.state ?? 'unlisted';
+        const { alert, isNew } = this.alerts.raise({
+            key: [
+                app.app,
+                name?.link ?? '-',
+                d.direction,
+                identityKey(d.local),
+                d.remoteAddress,
+                d.port,
+            ].join('|'),
+            app: app.app,
+            owner: app.owner,
+            severity: state === 'denied' ? 'high' : 'normal',
+            verdict,
+            state,
+            rule: name?.link ?? 'default-deny',
+            direction: d.direction,
+            protocol: d.protocol,
+            local: d.local,
+            remote,
+            ...(remoteHost ? { remoteHost } : {}),
+            remoteAddress: d.remoteAddress,
+            port: d.port,
+            host: this.opts.host,
+            at: d.at,
+        });
+        this.opts.onAlert(alert);
+        if (isNew && app.webhook) this.webhooks.send(app.webhook, alert);
+    }
+
+    stop(): void {
+        this.webhooks.stop();
+        this.audit.close();
+    }
+
+    private appOf(cgroupId: bigint, compiled: Compiled): Policy | undefined {
+        const entry = compiled.cgroups.find((c) => c.cgroupId === cgroupId);
+        return entry ? compiled.apps.get(entry.app) : undefined;
+    }
+
+    private hostOf(address: string): string | undefined {
+        if (/^127\.|^::1$/.test(address)) return this.opts.host;
+        for (const [host, list] of Object.entries(this.state.hostAddresses)) {
+            if (list.includes(address)) return host;
+        }
+        return undefined;
+    }
+
+    private compileWith(
+        policies: Persisted['policies'],
+        hostAddresses: Record<string, string[]>,
+    ): Compiled {
+        const ctx: CompileContext = {
+            host: this.opts.host,
+            zone: this.opts.zone,
+            hostAddresses,
+            cgroups: this.opts.hostCgroups(),
+        };
+        return compile(
+            Object.values(policies).map((p) => p.policy),
+            ctx,
+        );
+    }
+
+    private swap(compiled: Compiled): void {
+        this.opts.datapath.swapPolicy(compiled.cgroups, compiled.rules);
+        this.compiled = compiled;
+        this.memberIds = compiled.cgroups
+            .map((c) => c.cgroupId.toString())
+            .sort()
+            .join();
+        for (const w of compiled.warnings) this.opts.log.warn('policy', { warning: w });
+    }
+}
+
+function writeAtomic(file: string, text: string): void {
+    const tmp = `${file}.tmp`;
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+        fs.writeSync(fd, text);
+        fs.fsyncSync(fd);
+    } finally {
+        fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+}

@@ -1,0 +1,100 @@
+// Evaluates a flow against compiled policy the way the datapath does (same entries, same
+// lookup order, longest prefix), for replay and for tests that compare with the kernel.
+import { ModeCode, Outcome, RuleEntry, VerdictCode } from '../bpf/layout';
+import type { Compiled } from './compile';
+import { processHashes } from './hash';
+
+export interface FlowFacts {
+    direction: 'egress' | 'ingress';
+    protocol: 'tcp' | 'udp';
+    cgroupId: bigint;
+    binary?: string;
+    exe?: string;
+    script?: string;
+    remoteAddress: string;
+    port: number;
+}
+
+export interface Evaluation {
+    mode: number;
+    outcome: number;
+    rule: number;
+}
+
+function addrBytes(address: string): { family: 4 | 6; bytes: Buffer } | undefined {
+    const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/i.exec(address);
+    if (v4) return { family: 4, bytes: Buffer.from(v4.slice(1, 5).map(Number)) };
+    if (!address.includes(':')) return undefined;
+    const [head, tail] = address.split('::') as [string, string | undefined];
+    const parts = (s: string | undefined) => (s ? s.split(':').filter(Boolean) : []);
+    const h = parts(head);
+    const t = parts(tail);
+    const groups = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+    const b = Buffer.alloc(16);
+    groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), i * 2));
+    return { family: 6, bytes: b };
+}
+
+function prefixMatch(a: Buffer, b: Buffer, bits: number): boolean {
+    for (let i = 0; i < bits; i++) {
+        const byte = i >> 3;
+        const mask = 0x80 >> (i & 7);
+        if (((a[byte] ?? 0) & mask) !== ((b[byte] ?? 0) & mask)) return false;
+    }
+    return true;
+}
+
+export class Evaluator {
+    private readonly governed = new Map<bigint, { app: number; mode: number }>();
+
+    constructor(private readonly compiled: Compiled) {
+        for (const c of compiled.cgroups)
+            this.governed.set(c.cgroupId, { app: c.app, mode: c.mode });
+    }
+
+    evaluate(f: FlowFacts): Evaluation {
+        const g = this.governed.get(f.cgroupId);
+        if (!g) return { mode: ModeCode.none, outcome: Outcome.observed, rule: 0 };
+        const peer = addrBytes(f.remoteAddress);
+        const proto = f.protocol === 'tcp' ? 6 : 17;
+        const direction = f.direction === 'egress' ? 0 : 1;
+        // The datapath tries the process's own program hashes first, then "any program".
+        const progs =
+            direction === 0 && f.binary
+                ? processHashes({ binary: f.binary, exe: f.exe, script: f.script }).filter(
+                      (h) => h !== 0n,
+                  )
+                : [];
+        progs.push(0n);
+
+        let match: RuleEntry | undefined;
+        for (const prog of progs) {
+            match = this.lookup(f.cgroupId, prog, direction, proto, f.port, peer);
+            if (match) break;
+        }
+        if (match?.verdict === VerdictCode.allow) {
+            return { mode: g.mode, outcome: Outcome.allow, rule: match.rule };
+        }
+        const outcome = g.mode === ModeCode.enforce ? Outcome.deny : Outcome.wouldDeny;
+        return { mode: g.mode, outcome, rule: match?.rule ?? 0 };
+    }
+
+    private lookup(
+        cgroupId: bigint,
+        prog: bigint,
+        direction: number,
+        proto: number,
+        port: number,
+        peer: { family: 4 | 6; bytes: Buffer } | undefined,
+    ): RuleEntry | undefined {
+        if (!peer) return undefined;
+        let best: RuleEntry | undefined;
+        for (const r of this.compiled.rules) {
+            if (r.cgroupId !== cgroupId || r.prog !== prog || r.direction !== direction) continue;
+            if (r.proto !== proto || r.port !== port || r.family !== peer.family) continue;
+            if (!prefixMatch(r.addr, peer.bytes, r.prefix)) continue;
+            if (!best || r.prefix > best.prefix) best = r;
+        }
+        return best;
+    }
+}
