@@ -41,6 +41,9 @@ interface Facts {
 
 type UnknownReason = 'exited' | 'kernel' | 'unattributed';
 
+/** What naming needs from a datapath event. */
+export type OwnerEvent = Pick<FlowEvent, 'key' | 'flags' | 'image' | 'euid' | 'cgroupId'>;
+
 export class IdentityResolver {
     private readonly users = new Users();
     private readonly cgroups: Cgroups;
@@ -68,7 +71,7 @@ export class IdentityResolver {
         return { processes, sockets: this.sockets.scan().length };
     }
 
-    resolve(ev: FlowEvent): Resolved {
+    resolve(ev: OwnerEvent): Resolved {
         const { key } = ev;
         if (ev.image) {
             const img = ev.image;
@@ -104,7 +107,7 @@ export class IdentityResolver {
         );
     }
 
-    private imageFacts(img: Image, ev: FlowEvent): Facts {
+    private imageFacts(img: Image, ev: OwnerEvent): Facts {
         return {
             program: programOf({
                 exe: img.exe,

@@ -44,6 +44,7 @@ async function startAgent(name: string): Promise<Running> {
         cgroupPath: cgroup,
         pinDir,
         socketPath: path.join(dir, 'agent.sock'),
+        stateDir: path.join(dir, 'state'),
         log: createLogger('agent', 'info', { write: (l) => void lines.push(l) }),
         healthIntervalMs: 250,
     });

@@ -2,9 +2,8 @@
 // live process's name: a pid reused by another process, or a listener port held by two
 // different programs, is a miss.
 import { describe, expect, it } from 'vitest';
-import type { FlowEvent } from '../../agent/bpf/layout';
 import { EventFlags } from '../../agent/bpf/layout';
-import { IdentityResolver } from '../../agent/identity/resolver';
+import { IdentityResolver, OwnerEvent } from '../../agent/identity/resolver';
 import { cgroup2Mount, isKernelThread, procStartNs } from '../../agent/identity/system';
 
 const mount = (() => {
@@ -15,9 +14,8 @@ const mount = (() => {
     }
 })();
 
-function event(tgid: number, startNs: bigint, flags = 0, port = 80): FlowEvent {
+function event(tgid: number, startNs: bigint, flags = 0, port = 80): OwnerEvent {
     return {
-        type: 1,
         flags,
         key: {
             startNs,
@@ -30,9 +28,7 @@ function event(tgid: number, startNs: bigint, flags = 0, port = 80): FlowEvent {
             address: '127.0.0.1',
             raw: Buffer.alloc(48),
         },
-        tsNs: 0n,
         cgroupId: 0n,
-        uid: 0,
         euid: 0,
     };
 }
