@@ -38,7 +38,7 @@ export class Users {
 /** cgroup v2 ids are the inode numbers of the cgroup directories. */
 export class Cgroups {
     private byId = new Map<string, string>();
-    private scannedAt = 0;
+    private readonly missedAt = new Map<string, number>();
 
     constructor(private readonly mount: string) {}
 
@@ -47,18 +47,21 @@ export class Cgroups {
         const key = id.toString();
         const hit = this.byId.get(key);
         if (hit !== undefined) return hit;
-        // A new cgroup appeared since the last scan. Events are read in batches well after
-        // they happened, so one rescan finds it; the limit only spares us from rescanning for
-        // every event of a cgroup that is already gone.
-        if (Date.now() - this.scannedAt > 50) {
+        // A cgroup created since the last scan: one rescan finds it, however recent the last
+        // one was. Only an id that already missed (a cgroup that is gone) waits a second, so
+        // a dead cgroup's events cannot make us rescan for each of them.
+        const missed = this.missedAt.get(key);
+        if (missed === undefined || Date.now() - missed > 1000) {
             this.scan();
-            return this.byId.get(key);
+            const found = this.byId.get(key);
+            if (found !== undefined) return found;
+            if (this.missedAt.size > 4096) this.missedAt.clear();
+            this.missedAt.set(key, Date.now());
         }
         return undefined;
     }
 
     private scan(): void {
-        this.scannedAt = Date.now();
         const walk = (dir: string, depth: number) => {
             let st: fs.BigIntStats;
             try {
