@@ -14,6 +14,9 @@ export interface GraphDiff {
 // Shallow on purpose: this runs over every element on every batch, and all fields but
 // `members` are primitives.
 function sameData(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+    if (a === b) {
+        return true;
+    }
     const keys = Object.keys(a);
     if (keys.length !== Object.keys(b).length) {
         return false;

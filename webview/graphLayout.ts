@@ -1,21 +1,40 @@
 // Full layouts, run only when there is nothing on screen yet or the user asks for one: every
 // later update places its new nodes itself (graphPlacement), so nobody's arrangement is lost.
 import type { BoundingBox12, Core, LayoutOptions, NodeCollection } from 'cytoscape';
-import { EGRESS_SIDE_ID, INGRESS_SIDE_ID } from './graphModel';
+import { gridLayout } from './graphGrid';
+import { EGRESS_SIDE_ID, INGRESS_SIDE_ID, type GraphElements } from './graphModel';
 
 const SIDE_GAP = 120;
-/** Above this, fcose's spectral pass alone: its force refinement costs seconds at 2,000. */
-const DRAFT_ABOVE_NODES = 400;
+/**
+ * Above this many nodes the grouped grid replaces fcose: force-directed layout of 2,000
+ * compound nodes took over 10 s in Chromium, far past what a first render may cost.
+ */
+export const GRID_ABOVE_NODES = 300;
 
-export function fullLayout(cy: Core, randomize: boolean, done: () => void): void {
-    const big = cy.nodes().length > DRAFT_ABOVE_NODES;
+export function fullLayout(
+    cy: Core,
+    elements: GraphElements,
+    randomize: boolean,
+    done: () => void,
+): void {
+    if (elements.nodes.size > GRID_ABOVE_NODES) {
+        const positions = gridLayout(elements);
+        cy.batch(() => {
+            cy.nodes()
+                .filter((node) => !node.isParent())
+                .positions((node) => positions.get(node.id()) ?? node.position());
+        });
+        cy.fit(undefined, 30);
+        done();
+        return;
+    }
     const options = {
         name: 'fcose',
-        quality: big ? 'draft' : 'default',
+        quality: 'default',
         randomize,
         animate: false,
         fit: false,
-        nodeDimensionsIncludeLabels: !big,
+        nodeDimensionsIncludeLabels: true,
         packComponents: true,
         padding: 30,
         idealEdgeLength: 70,

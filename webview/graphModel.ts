@@ -14,7 +14,7 @@ import {
 } from './graphLabels';
 import type { FleetStore } from './graphStore';
 import type { Mode, Verdict } from '../agent/policy/types';
-import type { NodeAnnotation } from './messages';
+import type { EdgeAnnotation, NodeAnnotation } from './messages';
 
 export type NodeKind =
     'zone' | 'host' | 'app' | 'side' | 'domain' | 'process' | 'external' | 'unknown' | 'more';
@@ -84,8 +84,22 @@ export function domainNodeId(side: 'in' | 'out', domain: string): string {
     return `domain:${side}:${domain}`;
 }
 
+// Streamed deltas replace only the edges that changed, so most identity objects survive from
+// one batch to the next: caching by object keeps a rebuild of 10,000 edges cheap.
+const keys = new WeakMap<Identity, string>();
+const edgeCache = new WeakMap<FleetEdge, { note: unknown; data: EdgeData }>();
+
+function keyOf(id: Identity): string {
+    let key = keys.get(id);
+    if (key === undefined) {
+        key = identityKey(id);
+        keys.set(id, key);
+    }
+    return key;
+}
+
 export function identityNodeId(id: Identity): string {
-    return `id:${identityKey(id)}`;
+    return `id:${keyOf(id)}`;
 }
 
 export function edgeId(fleetEdgeId: string): string {
@@ -164,13 +178,13 @@ export function buildElements(store: FleetStore): GraphElements {
     // Externals that any edge reaches as a server sit with the egress targets.
     const servers = new Set<string>();
     for (const edge of store.edges.values()) {
-        servers.add(identityKey(edge.server));
+        servers.add(keyOf(edge.server));
     }
-    const ports = servedPorts(store.edges.values(), identityKey);
+    const ports = servedPorts(store.edges.values(), keyOf);
 
     const identities = new Map<string, NodeData>();
     const addIdentity = (id: Identity): string => {
-        const key = identityKey(id);
+        const key = keyOf(id);
         const nodeId = `id:${key}`;
         if (identities.has(nodeId)) {
             return nodeId;
@@ -241,25 +255,15 @@ export function buildElements(store: FleetStore): GraphElements {
     for (const edge of store.edges.values()) {
         const source = addIdentity(edge.client);
         const target = addIdentity(edge.server);
-        const id = edgeId(edge.id);
         const edgeNote = store.edgeNotes.get(edge.id);
-        edges.set(id, {
-            id,
-            source,
-            target,
-            label: edgeLabel(edge),
-            protocol: edge.protocol,
-            port: edge.port,
-            count: edge.count,
-            state: edgeNote?.state ?? 'none',
-            verdict: effectiveVerdict(edgeNote) ?? '',
-            mode: edgeNote?.mode ?? '',
-            rule: plainText(edgeNote?.rule ?? '', 200),
-            policyFile: plainText(edgeNote?.policyFile ?? '', 400),
-            firstSeen: edge.firstSeen,
-            lastSeen: edge.lastSeen,
-            members: [edge.id],
-        });
+        const cached = edgeCache.get(edge);
+        if (cached !== undefined && cached.note === edgeNote) {
+            edges.set(cached.data.id, cached.data);
+            continue;
+        }
+        const data = edgeData(edge, source, target, edgeNote);
+        edgeCache.set(edge, { note: edgeNote, data });
+        edges.set(data.id, data);
     }
 
     // Identities last: every group they sit in is already in `nodes`.
@@ -267,6 +271,31 @@ export function buildElements(store: FleetStore): GraphElements {
         nodes.set(id, node);
     }
     return { nodes: orderParentsFirst(nodes), edges };
+}
+
+function edgeData(
+    edge: FleetEdge,
+    source: string,
+    target: string,
+    note: EdgeAnnotation | undefined,
+): EdgeData {
+    return {
+        id: edgeId(edge.id),
+        source,
+        target,
+        label: edgeLabel(edge),
+        protocol: edge.protocol,
+        port: edge.port,
+        count: edge.count,
+        state: note?.state ?? 'none',
+        verdict: effectiveVerdict(note) ?? '',
+        mode: note?.mode ?? '',
+        rule: plainText(note?.rule ?? '', 200),
+        policyFile: plainText(note?.policyFile ?? '', 400),
+        firstSeen: edge.firstSeen,
+        lastSeen: edge.lastSeen,
+        members: [edge.id],
+    };
 }
 
 function hostZones(store: FleetStore): Map<string, string> {

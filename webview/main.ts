@@ -5,10 +5,12 @@ import fcose from 'cytoscape-fcose';
 import cytoscapeSvg from 'cytoscape-svg';
 import { coalesce, frameClock, UpdateBatcher } from './graphBatch';
 import { applyDiff, highlight } from './graphCanvas';
-import { diffElements, isEmptyDiff } from './graphDiff';
+import { diffElements, isEmptyDiff, type GraphDiff } from './graphDiff';
 import { exportView } from './graphExport';
-import { fullLayout } from './graphLayout';
-import { buildElements, emptyElements, type EdgeData, type NodeData } from './graphModel';
+import { gridLayout } from './graphGrid';
+import { fullLayout, GRID_ABOVE_NODES } from './graphLayout';
+import { buildElements, emptyElements } from './graphModel';
+import type { EdgeData, GraphElements, NodeData } from './graphModel';
 import { parentIds, placeNewNodes, type Position } from './graphPlacement';
 import { applyMessage, emptyStore } from './graphStore';
 import { graphStyle } from './graphStyle';
@@ -34,6 +36,7 @@ const toolbarState = { ...defaultToolbarState(), ...saved.toolbar };
 const hidden = new Set(saved.hidden ?? []);
 const folded = new Set(saved.folded ?? []);
 const expanded = new Set(saved.expanded ?? []);
+const unfolded = new Set(saved.unfolded ?? []);
 
 const cy: Core = cytoscape({
     container: requireElement('graph'),
@@ -50,6 +53,7 @@ let fullVersion = -1;
 let full = emptyElements();
 let shown = emptyElements();
 let laidOut = false;
+let highlighted = false;
 
 function requireElement(id: string): HTMLElement {
     const element = document.getElementById(id);
@@ -65,7 +69,7 @@ const toolbar = new Toolbar(requireElement('toolbar'), toolbarState, {
         scheduleSave();
     },
     fit: () => cy.fit(undefined, 30),
-    relayout: () => fullLayout(cy, false, scheduleSave),
+    relayout: () => fullLayout(cy, shown, false, scheduleSave),
     showHidden: () => {
         hidden.clear();
         render();
@@ -113,6 +117,7 @@ function render(): void {
         hidden,
         collapsed: folded,
         expanded,
+        unfolded,
     });
     const diff = diffElements(shown, next);
     shown = next;
@@ -120,7 +125,11 @@ function render(): void {
     if (!isEmptyDiff(diff)) {
         patch(diff, next);
     }
-    highlight(cy, toolbarState.search);
+    // Clearing classes restyles every element: skip it when there is nothing to clear.
+    if (toolbarState.search !== '' || highlighted) {
+        highlight(cy, toolbarState.search);
+        highlighted = toolbarState.search !== '';
+    }
     refreshDetails(new Set([...diff.updatedEdges, ...diff.updatedNodes].map((d) => d.id)));
     document.dispatchEvent(
         new CustomEvent('palisade-rendered', {
@@ -133,8 +142,14 @@ function render(): void {
     );
 }
 
-function patch(diff: ReturnType<typeof diffElements>, next: typeof shown): void {
-    const placed = placeNewNodes(diff, next, positionOf);
+function patch(diff: GraphDiff, next: GraphElements): void {
+    // A big first graph gets its grid positions before it is added: adding 2,000 nodes at
+    // the origin and moving them after costs a second of overlap work in cytoscape.
+    const grid =
+        !laidOut && next.nodes.size > GRID_ABOVE_NODES && saved.positions === undefined
+            ? gridLayout(next)
+            : undefined;
+    const placed = grid ?? placeNewNodes(diff, next, positionOf);
     const parents = parentIds(next);
     const leafPosition = (id: string) =>
         parents.has(id) ? undefined : (saved.positions?.[id] ?? placed.get(id));
@@ -144,7 +159,10 @@ function patch(diff: ReturnType<typeof diffElements>, next: typeof shown): void 
     applyDiff(cy, diff, next, leafPosition);
 
     if (needsLayout) {
-        fullLayout(cy, !laidOut, scheduleSave);
+        fullLayout(cy, next, !laidOut, scheduleSave);
+    } else if (grid !== undefined) {
+        cy.fit(undefined, 30);
+        scheduleSave();
     } else if (!laidOut) {
         restoreViewport();
     }
@@ -189,6 +207,7 @@ function saveState(): void {
     saved.hidden = [...hidden];
     saved.folded = [...folded];
     saved.expanded = [...expanded];
+    saved.unfolded = [...unfolded];
     saved.legend = !legend.hidden;
     vscode.setState(saved);
 }
@@ -228,8 +247,13 @@ const detailsContext: DetailsContext = {
         scheduleSave();
     },
     toggleFold: (id) => {
-        if (!folded.delete(id)) {
+        const isFolded = shown.nodes.get(id)?.collapsed !== undefined;
+        if (isFolded && !folded.delete(id)) {
+            // Folded by the big-graph default rather than by the user.
+            unfolded.add(id);
+        } else if (!isFolded) {
             folded.add(id);
+            unfolded.delete(id);
         }
         render();
         scheduleSave();

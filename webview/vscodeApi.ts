@@ -13,6 +13,8 @@ export interface SavedState {
     hidden?: string[];
     folded?: string[];
     expanded?: string[];
+    /** Groups opened although the graph is big enough to fold them by default. */
+    unfolded?: string[];
     legend?: boolean;
 }
 
