@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { AlertsService } from './alertsService';
 import { connectHost } from './commands/connectHost';
 import { connectLab } from './commands/connectLab';
+import { deployAgent } from './commands/deployAgent';
 import { diffWithLive, LIVE_SCHEME, LiveDocuments } from './commands/diffWithLive';
 import { aliasOf, disconnect } from './commands/disconnect';
 import { inferPolicy } from './commands/inferPolicy';
@@ -66,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): void {
         [Commands.reconnectHost, (a) => reconnect(connection, aliasOf(a))],
         [Commands.disconnect, (a) => disconnect(connection, a)],
         [Commands.refreshHosts, () => connection.refreshStatus()],
+        [Commands.deployAgent, (a) => deployAgent(connection, config, uri, aliasOf(a))],
         [Commands.showGraph, () => showGraph(uri, connection, config)],
         [Commands.inferPolicy, () => inferPolicy(connection, policies)],
         [Commands.pushPolicy, (u) => review.push(u)],

@@ -30,6 +30,20 @@ export async function connectAgentOverSsh(
     target: SshTarget,
     opts: SshConnectOptions = {},
 ): Promise<AgentClient> {
+    const conn = await connectSsh(target, opts);
+    try {
+        return await openAgentChannel(conn, target, opts);
+    } catch (err) {
+        conn.end();
+        throw err;
+    }
+}
+
+/**
+ * An authenticated ssh2 connection to `target`, through its ProxyJump hops, every hop's
+ * host key checked. Ending it ends the hops. Used for the agent channel and for SFTP.
+ */
+export async function connectSsh(target: SshTarget, opts: SshConnectOptions = {}): Promise<Client> {
     const chain = [...jumpHosts(target), target];
     const opened: Client[] = [];
     try {
@@ -43,7 +57,7 @@ export async function connectAgentOverSsh(
         const last = opened[opened.length - 1] as Client;
         // Closing the target's connection tears down the hops it ran through.
         last.once('close', () => opened.forEach((c) => c.end()));
-        return await openAgentChannel(last, target, opts);
+        return last;
     } catch (err) {
         opened.forEach((c) => c.end());
         if (err instanceof RemoteError && err.host !== target.alias) {
