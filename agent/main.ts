@@ -20,6 +20,7 @@ options:
   --socket PATH      JSON-RPC socket (default: $PALISADE_SOCKET or ${DEFAULT_AGENT_SOCKET})
   --state-dir PATH   applied policy, audit log, history (default: /var/lib/palisade)
   --object PATH      BPF object (default: palisade.bpf.o next to this program)
+  --health-interval-ms N  self-check period (default: 60000)
   --log-level LEVEL  debug|info|warn|error (default: info)`;
 
 function socketFromEnv(): string {
@@ -46,6 +47,7 @@ async function run(): Promise<number> {
             'state-dir': { type: 'string', default: '/var/lib/palisade' },
             object: { type: 'string', default: path.join(__dirname, 'palisade.bpf.o') },
             'log-level': { type: 'string', default: 'info' },
+            'health-interval-ms': { type: 'string' },
             help: { type: 'boolean', short: 'h' },
         },
     });
@@ -70,6 +72,9 @@ async function run(): Promise<number> {
         socketPath: values.socket ?? socketFromEnv(),
         stateDir: values['state-dir'],
         log,
+        ...(values['health-interval-ms']
+            ? { healthIntervalMs: Number(values['health-interval-ms']) }
+            : {}),
     });
 
     let stopping = false;

@@ -180,7 +180,11 @@ export class PolicyEngine {
         return result;
     }
 
-    /** Re-swaps when a governed unit's cgroup was recreated (new id). */
+    /**
+     * Re-swaps when a governed unit's cgroup was created or recreated (new id).
+     * NOTE: the agent calls this once a second, so a unit started after the policy was
+     * applied runs ungoverned until then; watching the cgroup tree would narrow that window.
+     */
     refreshCgroups(): void {
         if (Object.keys(this.state.policies).length === 0) return;
         const compiled = this.compileWith(this.state.policies, this.state.hostAddresses);

@@ -56,7 +56,14 @@ export async function startHarness(name: string): Promise<Harness> {
             [
                 path.join(ROOT, 'dist/agent.js'),
                 ...['--host-name', name, '--zone', 'test', '--cgroup', cgroup],
-                ...['--pin-dir', pinDir, '--socket', socket, '--state-dir', path.join(dir, 'state')],
+                ...[
+                    '--pin-dir',
+                    pinDir,
+                    '--socket',
+                    socket,
+                    '--state-dir',
+                    path.join(dir, 'state'),
+                ],
             ],
             { stdio: ['ignore', out, out] },
         );
@@ -106,9 +113,11 @@ export async function startHarness(name: string): Promise<Harness> {
         },
         async restart(signal) {
             h.client.close();
-            const exited = new Promise((r) => h.agent.once('exit', r));
-            h.agent.kill(signal);
-            await exited;
+            if (h.agent.exitCode === null && h.agent.signalCode === null) {
+                const exited = new Promise((r) => h.agent.once('exit', r));
+                h.agent.kill(signal);
+                await exited;
+            }
             h.agent = await launch();
             h.client = await connectLocalAgent(socket);
         },

@@ -47,7 +47,7 @@ describe.skipIf(!isRoot)('datapath (root: real eBPF)', () => {
     it('reports healthy only after the canary proved the hooks effective', async () => {
         const status = await h.client.status();
         expect(status.health).toBe('ok');
-        expect(status.attached).toHaveLength(9);
+        expect(status.attached).toHaveLength(10);
     });
 
     it('names 200 processes that exec, connect and exit at once by their real binary', async () => {
@@ -119,6 +119,8 @@ describe.skipIf(!isRoot)('datapath (root: real eBPF)', () => {
         await h.restart('SIGKILL');
         const shown = execFileSync('bpftool', ['cgroup', 'show', h.cgroup]).toString();
         for (const hook of [
+            'inet_ingress',
+            'inet_sock_create',
             'inet4_connect',
             'inet6_connect',
             'udp4_sendmsg',

@@ -1,0 +1,228 @@
+// Enforcement in the kernel on one host: a real agent guarding a throwaway cgroup, real
+// processes in it, loopback servers outside it. Checks that userspace and the datapath agree
+// on program identity (the hashes), and what enforce, monitor and a crash do.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Policy, PolicyLink } from '../../agent/policy/types';
+import type { AuditRecord } from '../../agent/protocol';
+import { Harness, isRoot, startHarness } from './agentHarness';
+
+const CURL = '/usr/bin/curl';
+const NODE = process.execPath;
+
+async function listen(): Promise<{ server: http.Server; port: number }> {
+    const server = http.createServer((_q, r) => r.end('ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { server, port: (server.address() as AddressInfo).port };
+}
+
+function link(id: string, over: Partial<PolicyLink>): PolicyLink {
+    return {
+        id,
+        client: {},
+        server: { cidr: '127.0.0.1/32' },
+        ports: [],
+        protocol: 'tcp',
+        state: 'allowed',
+        ...over,
+    } as PolicyLink;
+}
+
+describe.skipIf(!isRoot)('enforcement in the kernel (root: real eBPF)', () => {
+    let h: Harness;
+    let allowed: { server: http.Server; port: number };
+    let other: { server: http.Server; port: number };
+    let dir: string;
+    let scriptA: string;
+    let scriptB: string;
+
+    const policy = (mode: Policy['mode'], links: PolicyLink[]): Policy => ({
+        apiVersion: 'palisade.dev/v1',
+        kind: 'Policy',
+        app: 'svc',
+        owner: 'owner@example.com',
+        mode,
+        members: [{ host: h.name, unit: 'app.service' }],
+        links,
+    });
+
+    const apply = (p: Policy) =>
+        h.client.applyPolicy({ policy: p, source: 'test', hostAddresses: {} });
+
+    /** Exit code of a curl run inside the app's unit: 0 connected, 7 refused by the kernel. */
+    const curl = async (port: number): Promise<number> =>
+        Number(
+            (
+                await h.inCgroup(
+                    'app.service',
+                    `${CURL} -s -o /dev/null -m 3 http://127.0.0.1:${port}/; echo $?`,
+                )
+            ).trim(),
+        );
+
+    const nodeConnect = async (script: string, port: number): Promise<string> =>
+        (await h.inCgroup('app.service', `${NODE} ${script} ${port}`)).trim();
+
+    beforeAll(async () => {
+        allowed = await listen();
+        other = await listen();
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'palisade-enforce-'));
+        const code =
+            "const s=require('net').connect(+process.argv[2],'127.0.0.1');" +
+            "s.on('connect',()=>{console.log('connected');s.destroy()});" +
+            "s.on('error',e=>console.log(e.code))";
+        scriptA = path.join(dir, 'a.js');
+        scriptB = path.join(dir, 'b.js');
+        fs.writeFileSync(scriptA, code);
+        fs.writeFileSync(scriptB, code);
+        h = await startHarness('enf');
+        // The unit's cgroup exists before any policy names it, as a running service's does.
+        await h.inCgroup('app.service', 'true');
+    });
+
+    afterAll(async () => {
+        await h?.stop();
+        allowed?.server.close();
+        other?.server.close();
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('lets only allowed links through under enforce, and audits each refusal', async () => {
+        const result = await apply(
+            policy('enforce', [
+                link('curl-ok', { client: { binary: CURL }, ports: [allowed.port] }),
+            ]),
+        );
+        expect(result.applied).toBe(true);
+
+        expect(await curl(allowed.port)).toBe(0);
+        expect(await curl(other.port)).toBe(7);
+        expect(await curl(other.port)).toBe(7);
+
+        let denies: AuditRecord[] = [];
+        for (let i = 0; i < 30 && denies.length < 2; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            denies = (await h.client.audit()).filter(
+                (r) => r.verdict === 'deny' && r.port === other.port,
+            );
+        }
+        expect(denies).toHaveLength(2);
+        expect(denies[0]).toMatchObject({ app: 'svc', mode: 'enforce', rule: 'default-deny' });
+        expect(denies[0]?.local).toMatchObject({
+            kind: 'process',
+            binary: CURL,
+            unit: 'app.service',
+        });
+    });
+
+    it('tells two scripts of one interpreter apart: allowing one does not allow the other', async () => {
+        await apply(
+            policy('enforce', [
+                link('a-ok', { client: { binary: NODE, script: scriptA }, ports: [allowed.port] }),
+            ]),
+        );
+        expect(await nodeConnect(scriptA, allowed.port)).toBe('connected');
+        expect(await nodeConnect(scriptB, allowed.port)).toBe('EPERM');
+    });
+
+    it('refuses unconnected UDP sendto with EPERM under enforce', async () => {
+        const out = await h.inCgroup(
+            'app.service',
+            `${NODE} -e "const s=require('dgram').createSocket('udp4');` +
+                `s.send('x', 5353, '127.0.0.1', (e) => { console.log(e ? e.code : 'sent'); s.close(); })"`,
+        );
+        expect(out.trim()).toBe('EPERM');
+    });
+
+    it('drops nothing in monitor mode but records would-deny', async () => {
+        await apply(
+            policy('monitor', [
+                link('curl-ok', { client: { binary: CURL }, ports: [allowed.port] }),
+            ]),
+        );
+        expect(await curl(other.port)).toBe(0);
+        let records: AuditRecord[] = [];
+        for (let i = 0; i < 30 && records.length === 0; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            records = (await h.client.audit()).filter(
+                (r) => r.verdict === 'would-deny' && r.port === other.port,
+            );
+        }
+        expect(records.length).toBeGreaterThan(0);
+        const alerts = await h.client.alerts();
+        expect(alerts.find((a) => a.port === other.port)).toMatchObject({
+            owner: 'owner@example.com',
+            verdict: 'would-deny',
+        });
+    });
+
+    it('refuses inbound connections from peers no allowed link admits', async () => {
+        // A server inside the app's unit; the test process (outside) is the client.
+        const port = 20_000 + (process.pid % 10_000);
+        const started = h.inCgroup(
+            'app.service',
+            `exec ${NODE} -e "require('net').createServer(s=>s.end('hi')).listen(${port},'127.0.0.1');` +
+                `setTimeout(()=>process.exit(0), 8000)"`,
+        );
+        await new Promise((r) => setTimeout(r, 500));
+        const connect = () =>
+            new Promise<string>((resolve) => {
+                const s = net.connect({ port, host: '127.0.0.1', timeout: 1500 });
+                s.on('connect', () => {
+                    s.destroy();
+                    resolve('connected');
+                });
+                s.on('timeout', () => {
+                    s.destroy();
+                    resolve('timeout');
+                });
+                s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+            });
+
+        await apply(
+            policy('enforce', [
+                link('from-elsewhere', {
+                    client: { cidr: '127.0.0.2/32' },
+                    server: { unit: 'app.service' },
+                    ports: [port],
+                }),
+            ]),
+        );
+        expect(await connect()).toBe('timeout');
+
+        await apply(
+            policy('enforce', [
+                link('from-loopback', {
+                    client: { cidr: '127.0.0.1/32' },
+                    server: { unit: 'app.service' },
+                    ports: [port],
+                }),
+            ]),
+        );
+        expect(await connect()).toBe('connected');
+        await started;
+    });
+
+    it('keeps enforcing through kill -9 of the agent, and after its restart', async () => {
+        await apply(
+            policy('enforce', [
+                link('curl-ok', { client: { binary: CURL }, ports: [allowed.port] }),
+            ]),
+        );
+        const exited = new Promise((r) => h.agent.once('exit', r));
+        h.agent.kill('SIGKILL');
+        await exited;
+        // No agent now: the pinned programs and maps still decide.
+        expect(await curl(other.port)).toBe(7);
+        expect(await curl(allowed.port)).toBe(0);
+
+        await h.restart('SIGKILL');
+        expect(await curl(other.port)).toBe(7);
+        expect(await curl(allowed.port)).toBe(0);
+    });
+});
