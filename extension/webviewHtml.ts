@@ -107,10 +107,21 @@ main { flex: 1; min-height: 0; position: relative; }
 .swatch.degraded { border: 3px double var(--vscode-editorWarning-foreground, #cca700); }
 .swatch.enforce { border: 2px solid var(--vscode-descriptionForeground); }
 .swatch.monitor { border: 1px dashed var(--vscode-descriptionForeground); }
-vscode-tag.state-alert::part(control) { color: var(--vscode-editorWarning-foreground); }
-vscode-tag.state-denied::part(control), vscode-tag.verdict-deny::part(control),
-vscode-tag.verdict-would-deny::part(control) { color: var(--vscode-errorForeground); }
-vscode-tag.state-allowed::part(control) { color: var(--vscode-testing-iconPassed); }
+.tag {
+    padding: 1px 6px; border-radius: 2px; font-size: 11px; text-transform: uppercase;
+    border: 1px solid var(--vscode-badge-background, currentColor);
+    color: var(--vscode-badge-foreground, var(--vscode-foreground));
+    background: var(--vscode-badge-background, transparent);
+}
+.tag.state-alert, .tag.degraded, .tag.jewel { color: var(--vscode-editorWarning-foreground); }
+.tag.state-denied, .tag.verdict-deny, .tag.verdict-would-deny {
+    color: var(--vscode-errorForeground);
+}
+.tag.state-allowed, .tag.verdict-allow { color: var(--vscode-testing-iconPassed); }
+.tag.state-alert, .tag.state-denied, .tag.state-allowed, .tag.degraded, .tag.jewel,
+.tag.verdict-deny, .tag.verdict-would-deny, .tag.verdict-allow {
+    background: transparent; border-color: currentColor;
+}
 `;
 
 // The toolkit's components (FAST) read the nonce from the csp-nonce meta tag for the one

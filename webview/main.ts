@@ -44,8 +44,9 @@ const cy: Core = cytoscape({
     wheelSensitivity: 0.3,
     minZoom: 0.05,
     maxZoom: 4,
+    // Tap selects one element; shift/ctrl-tap and box drag add to the selection.
     boxSelectionEnabled: true,
-    selectionType: 'additive',
+    selectionType: 'single',
 });
 
 let store = emptyStore();

@@ -7,7 +7,6 @@ import {
     vsCodeDivider,
     vsCodeDropdown,
     vsCodeOption,
-    vsCodeTag,
     vsCodeTextField,
 } from '@vscode/webview-ui-toolkit';
 
@@ -17,7 +16,6 @@ provideVSCodeDesignSystem().register(
     vsCodeDivider(),
     vsCodeDropdown(),
     vsCodeOption(),
-    vsCodeTag(),
     vsCodeTextField(),
 );
 
@@ -113,12 +111,14 @@ export function textField(
     return element;
 }
 
+/**
+ * A plain span, not the toolkit's vscode-tag: that one (FAST's badge) binds an inline style
+ * attribute, which a CSP without 'unsafe-inline' refuses.
+ */
 export function tag(text: string, className?: string): HTMLElement {
-    const element = document.createElement('vscode-tag');
+    const element = document.createElement('span');
     element.textContent = text;
-    if (className !== undefined) {
-        element.className = className;
-    }
+    element.className = className === undefined ? 'tag' : `tag ${className}`;
     return element;
 }
 

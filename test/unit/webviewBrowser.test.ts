@@ -56,7 +56,7 @@ function graph(count: number, extra: ProcessIdentity[] = []): FleetGraph {
 const FAKE_VSCODE_API = `
     window.__posted = []; window.__state = undefined; window.__violations = [];
     document.addEventListener('securitypolicyviolation', (e) =>
-        window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
+        window.__violations.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber));
     window.acquireVsCodeApi = () => ({
         postMessage: (m) => window.__posted.push(m),
         getState: () => window.__state,
@@ -163,4 +163,100 @@ describe.skipIf(missing !== undefined)('graph webview in Chromium', () => {
         }
         await page.close();
     });
+
+    it('shows hostile names as text in panels, dropdowns and SVG export, and acts on edges', async () => {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        const errors: string[] = [];
+        page.on('pageerror', (err) => errors.push(err.message));
+        await page.addInitScript(FAKE_VSCODE_API);
+        await page.goto(origin);
+        await page.waitForFunction(() => (window as any).__posted.length > 0);
+
+        const evilProc = proc(EVIL, `/tmp/${EVIL}`, EVIL);
+        const victim = proc('api', '/usr/bin/node');
+        const evilDns = {
+            kind: 'external' as const,
+            name: `dns:${EVIL}.lab`,
+            address: '10.213.0.9',
+        };
+        const g: FleetGraph = {
+            hosts: [{ name: EVIL, addresses: [], health: 'degraded', problems: [EVIL] }],
+            edges: [
+                { ...graph(1).edges[0]!, id: 'evil', client: evilProc, server: victim },
+                { ...graph(1).edges[0]!, id: 'dns', client: victim, server: evilDns },
+            ],
+            generatedAt: 0,
+        };
+        const annotations = {
+            edges: { evil: { state: 'denied', mode: 'enforce', rule: EVIL, policyFile: EVIL } },
+        };
+        await page.evaluate((m) => window.postMessage(m, '*'), {
+            type: 'graph',
+            graph: g,
+            annotations,
+        });
+        await page.waitForFunction(() => (window as any).__state?.positions !== undefined);
+
+        // Rendered position of a node: model position × zoom + pan, inside the graph box.
+        const at = async (id: string) =>
+            page.evaluate((nodeId) => {
+                const s = (window as any).__state;
+                const p = s.positions[nodeId];
+                const box = document.getElementById('graph')!.getBoundingClientRect();
+                return { x: box.x + p.x * s.zoom + s.pan.x, y: box.y + p.y * s.zoom + s.pan.y };
+            }, id);
+        const ids = await page.evaluate(() => Object.keys((window as any).__state.positions));
+        const evilId = ids.find((id) => id.includes('/tmp/'))!;
+        const victimId = ids.find((id) => id.includes('/usr/bin/node'))!;
+
+        const a = await at(evilId);
+        // Cytoscape takes a press shorter than its tap threshold for no tap at all.
+        const tap = async (x: number, y: number) => {
+            await page.mouse.move(x, y);
+            await page.mouse.down();
+            await page.waitForTimeout(50);
+            await page.mouse.up();
+        };
+        await tap(a.x, a.y);
+        await page.waitForFunction(() => !document.getElementById('detail')!.hidden);
+        expect(await page.locator('#detail').textContent()).toContain(EVIL);
+
+        const b = await at(victimId);
+        await tap((a.x + b.x) / 2, (a.y + b.y) / 2);
+        await page.waitForFunction(() =>
+            document.getElementById('detail')!.textContent!.includes('policy file'),
+        );
+        const detail = (await page.locator('#detail').textContent()) ?? '';
+        expect(detail).toContain(`rule${EVIL}`);
+        await page.locator('#detail vscode-button', { hasText: 'Deny' }).click();
+
+        await page.locator('#toolbar vscode-button', { hasText: 'SVG' }).click();
+        await page.waitForFunction(() =>
+            (window as any).__posted.some((m: any) => m.type === 'export'),
+        );
+        const posted = await page.evaluate(() => (window as any).__posted);
+        expect(posted).toContainEqual({ type: 'action', action: 'deny', edgeIds: ['evil'] });
+        const svg = posted.find((m: any) => m.type === 'export').data as string;
+        const parsed = await page.evaluate((text) => {
+            const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+            return {
+                active: doc.querySelectorAll('img, script, foreignObject, iframe').length,
+                handlers: [...doc.querySelectorAll('*')].some((el) =>
+                    [...el.attributes].some((attr) => attr.name.startsWith('on')),
+                ),
+                text: doc.documentElement.textContent,
+            };
+        }, svg);
+        expect(parsed.active).toBe(0);
+        expect(parsed.handlers).toBe(false);
+        expect(parsed.text).toContain(EVIL.slice(0, 20));
+
+        const hostOptions = await page.locator('#toolbar vscode-option').allTextContents();
+        expect(hostOptions).toContain(EVIL);
+        expect(await page.locator('img').count()).toBe(0);
+        expect(await page.evaluate(() => (window as any).__pwned)).toBeUndefined();
+        expect(await page.evaluate(() => (window as any).__violations)).toEqual([]);
+        expect(errors).toEqual([]);
+        await page.close();
+    }, 30_000);
 });
