@@ -26,6 +26,11 @@ export class AuditLog {
         this.seq = this.lastSeq();
         this.fd = fs.openSync(this.file, 'a', 0o600);
         this.size = fs.fstatSync(this.fd).size;
+        // A crash mid-write leaves a torn last line: start the next record on a line of its own.
+        if (this.size > 0 && !endsWithNewline(this.file, this.size)) {
+            fs.writeSync(this.fd, '\n');
+            this.size += 1;
+        }
     }
 
     /** Appends and syncs; returns the records with their sequence numbers. */
@@ -72,6 +77,17 @@ export class AuditLog {
         const live = readRecords(this.file);
         const rotated = live.length === 0 ? readRecords(`${this.file}.1`) : [];
         return [...live, ...rotated].reduce((max, r) => Math.max(max, r.seq), 0);
+    }
+}
+
+function endsWithNewline(file: string, size: number): boolean {
+    const fd = fs.openSync(file, 'r');
+    try {
+        const b = Buffer.alloc(1);
+        fs.readSync(fd, b, 0, 1, size - 1);
+        return b[0] === 0x0a;
+    } finally {
+        fs.closeSync(fd);
     }
 }
 

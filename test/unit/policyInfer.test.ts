@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parsePolicy, renderPolicy } from '../../agent/policy/file';
+import { parseEdgeLog } from '../../agent/policy/flowLog';
+import { defaultMembers, inferPolicy } from '../../agent/policy/infer';
+import type { FleetEdge, FleetGraph, Identity, ProcessIdentity } from '../../agent/protocol';
+
+function proc(
+    host: string,
+    unit: string,
+    binary: string,
+    extra: Partial<ProcessIdentity> = {},
+): ProcessIdentity {
+    return {
+        kind: 'process',
+        zone: 'lab',
+        host,
+        binary,
+        user: 'root',
+        uid: 0,
+        cgroup: `/${unit}`,
+        unit,
+        ...extra,
+    };
+}
+
+let n = 0;
+function edge(client: Identity, server: Identity, port: number, count = 3): FleetEdge {
+    n++;
+    return {
+        id: `e${n}`,
+        client,
+        server,
+        protocol: 'tcp',
+        port,
+        count,
+        firstSeen: 1000 * n,
+        lastSeen: 2000 * n,
+        seenBy: ['web'],
+    };
+}
+
+const redis = proc('db', 'redis.service', '/usr/bin/redis-server');
+const api = proc('api', 'api.service', '/usr/bin/node', { script: '/srv/api.js' });
+const other = proc('api', 'api.service', '/usr/bin/node', { script: '/srv/other.js' });
+const batch = proc('api', 'batch.service', '/usr/bin/redis-cli');
+const batchAsNobody = proc('api', 'batch.service', '/usr/bin/redis-cli', {
+    user: 'nobody',
+    uid: 65534,
+});
+const sshd = proc('db', 'sshd.service', '/usr/sbin/sshd');
+
+function graph(edges: FleetEdge[]): FleetGraph {
+    return { hosts: [], edges, generatedAt: 0 };
+}
+
+describe('policy inference', () => {
+    it('takes the app from a host name, leaving out infrastructure units', () => {
+        const g = graph([
+            edge(api, redis, 6379),
+            edge({ kind: 'external', name: 'cidr:10.0.0.1/32', address: '10.0.0.1' }, sshd, 22),
+        ]);
+        expect(defaultMembers(g, 'db')).toEqual([{ host: 'db', unit: 'redis.service' }]);
+        expect(defaultMembers(g, 'api')).toEqual([{ host: 'api', unit: 'api.service' }]);
+    });
+
+    it('keeps distinct what matters: scripts, binaries, users; merges ports of one pair', () => {
+        const g = graph([
+            edge(api, redis, 6379),
+            edge(api, redis, 6380),
+            edge(other, redis, 6379),
+            edge(batch, redis, 6379),
+            edge(batchAsNobody, redis, 6379),
+        ]);
+        const p = inferPolicy(g, {
+            app: 'db',
+            owner: 'dba',
+            members: [{ host: 'db', unit: 'redis.service' }],
+        });
+        expect(p.links).toHaveLength(4);
+        const apiLink = p.links.find(
+            (l) => 'script' in l.client && l.client.script === '/srv/api.js',
+        );
+        expect(apiLink?.ports).toEqual([6379, 6380]);
+        expect(apiLink?.state).toBe('alert');
+        expect(apiLink?.evidence?.flows).toBe(6);
+        expect(new Set(p.links.map((l) => l.id)).size).toBe(4);
+        // What inference writes is a valid policy file.
+        expect(parsePolicy(renderPolicy(p, ' test'), 'x.palisade.yaml').links).toHaveLength(4);
+    });
+
+    it('writes the exact path the kernel matches when the identity carries a stable key', () => {
+        const snap = proc('api', 'api.service', '/snap/tool/current/bin/tool', {
+            build: '/snap/tool/42/bin/tool',
+        });
+        const p = inferPolicy(graph([edge(snap, redis, 6379)]), {
+            app: 'db',
+            owner: 'dba',
+            members: [{ host: 'db', unit: 'redis.service' }],
+        });
+        expect(p.links[0]?.client).toMatchObject({ binary: '/snap/tool/42/bin/tool' });
+    });
+
+    it('finishes on a flow log with an unknown owner, garbled lines and an IPv6 link-local peer', () => {
+        const text = readFileSync(
+            path.join(__dirname, '../fixtures/policy/flows-odd.jsonl'),
+            'utf8',
+        );
+        const log = parseEdgeLog(text);
+        expect(log.skipped).toBe(2);
+        const p = inferPolicy(graph(log.edges), {
+            app: 'db',
+            owner: 'dba',
+            members: [{ host: 'db', unit: 'redis.service' }],
+        });
+        const out = renderPolicy(p, ' from a flow log');
+        const back = parsePolicy(out, 'db.palisade.yaml');
+        expect(back.links.map((l) => l.client)).toEqual(
+            expect.arrayContaining([
+                { host: 'web' },
+                { cidr: 'fe80::1/128' },
+                { cidr: '10.213.0.1/32' },
+                expect.objectContaining({ binary: '/usr/bin/node' }),
+            ]),
+        );
+        const unknown = back.links.find(
+            (l) => 'host' in l.client && Object.keys(l.client).length === 1,
+        );
+        expect(unknown?.note).toMatch(/owner unknown \(exited\)/);
+    });
+});
