@@ -241,8 +241,8 @@ describe.skipIf(missing !== undefined)('graph webview in Chromium', () => {
             const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
             return {
                 active: doc.querySelectorAll('img, script, foreignObject, iframe').length,
-                handlers: [...doc.querySelectorAll('*')].some((el) =>
-                    [...el.attributes].some((attr) => attr.name.startsWith('on')),
+                handlers: Array.from(doc.querySelectorAll('*')).some((el) =>
+                    Array.from(el.attributes).some((attr) => attr.name.startsWith('on')),
                 ),
                 text: doc.documentElement.textContent,
             };
