@@ -110,29 +110,27 @@ async function stream(
     );
 }
 
-/** 70% of flows bump an existing edge's count, 30% are new edges, half of them to new peers. */
+/**
+ * 80% of flows bump an existing edge's count, 19% are new edges between known identities and
+ * 1% reach a peer never seen before, so the small graph stays small over a minute.
+ */
 function flowsFor(edges: FleetEdge[], identities: Identity[], count: number, seed: number) {
     const rand = random(seed);
     const flows: FleetEdge[] = [];
     const now = Date.now();
     for (let i = 0; i < count; i++) {
         const base = edges[Math.floor(rand() * edges.length)] as FleetEdge;
-        if (rand() < 0.7) {
+        const roll = rand();
+        if (roll < 0.8) {
             flows.push({ ...base, count: base.count + i + 1, lastSeen: now + i });
             continue;
         }
         const server: Identity =
-            rand() < 0.5
+            roll < 0.99
                 ? (identities[Math.floor(rand() * identities.length)] as Identity)
                 : { kind: 'external', name: `dns:new-${i}.stream.example`, address: '10.213.2.1' };
-        flows.push({
-            ...base,
-            id: `new-${i}`,
-            server,
-            count: 1,
-            firstSeen: now + i,
-            lastSeen: now + i,
-        });
+        const first = { ...base, id: `new-${i}`, server, count: 1, firstSeen: now + i };
+        flows.push({ ...first, lastSeen: now + i });
     }
     return flows;
 }
