@@ -28,6 +28,11 @@ case $action in
         # A killed agent leaves its socket file; the new one replaces it.
         rm -f "$(lab_socket "$host")"
         lab_start_agent "$host"
+        # The launcher joins the unit's cgroup a moment after it is spawned.
+        for _ in $(seq 50); do
+            lab_unit_alive "$host" "$LAB_AGENT_UNIT" && break
+            sleep 0.1
+        done
         lab_wait_socket "$host"
         INFO "started the agent on $host"
         ;;
