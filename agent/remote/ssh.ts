@@ -3,7 +3,15 @@
 // socket. Nothing is forwarded or listened on; the session lives and dies with the channel.
 import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
-import { Client, utils, type AnyAuthMethod, type ClientChannel } from 'ssh2';
+import {
+    Client,
+    OpenSSHAgent,
+    utils,
+    type AnyAuthMethod,
+    type ClientChannel,
+    type ParsedKey,
+} from 'ssh2';
+import { describeKey, listAgentKeys, publicBlobOf, SubsetAgent } from './agentKeys';
 import { JsonRpcAgentClient, type AgentClient } from './agentClient';
 import { RemoteError, describeError } from './errors';
 import { jumpHosts } from './jump';
@@ -90,7 +98,7 @@ function forward(conn: Client, via: SshTarget, to: SshTarget): Promise<Duplex> {
 
 function openSsh(
     target: SshTarget,
-    auth: AnyAuthMethod[],
+    { methods: auth, offered }: Auth,
     opts: SshConnectOptions,
     sock?: Duplex,
 ): Promise<Client> {
@@ -112,7 +120,7 @@ function openSsh(
             resolve(conn);
         });
         conn.once('error', (err: Error & { level?: string; code?: string }) => {
-            reject(hostKeyError ?? sshError(target, err));
+            reject(hostKeyError ?? sshError(target, err, offered));
         });
         conn.connect({
             ...(sock ? { sock } : { host: target.hostName, port: target.port }),
@@ -148,11 +156,20 @@ function openSsh(
     });
 }
 
-function sshError(target: SshTarget, err: Error & { level?: string; code?: string }): RemoteError {
+function sshError(
+    target: SshTarget,
+    err: Error & { level?: string; code?: string },
+    offered: string[],
+): RemoteError {
     const host = target.alias;
     const where = `${target.user}@${target.hostName}:${target.port}`;
     if (err.level === 'client-authentication') {
-        return new RemoteError('auth', host, `${host}: authentication failed for ${where}`);
+        return new RemoteError(
+            'auth',
+            host,
+            `${host}: authentication failed for ${where} (offered: ${offered.join('; ')})`,
+            { offered: offered.join('\n') },
+        );
     }
     if (err.level === 'client-timeout') {
         return new RemoteError('timeout', host, `${host}: timed out connecting to ${where}`);
@@ -165,43 +182,78 @@ function sshError(target: SshTarget, err: Error & { level?: string; code?: strin
     );
 }
 
-async function authMethods(target: SshTarget, opts: SshConnectOptions): Promise<AnyAuthMethod[]> {
+interface Auth {
+    methods: AnyAuthMethod[];
+    /** What is offered, in order, for the message when the server refuses all of it. */
+    offered: string[];
+}
+
+async function authMethods(target: SshTarget, opts: SshConnectOptions): Promise<Auth> {
     const username = target.user;
-    const methods: AnyAuthMethod[] = [];
-    const agent = process.env.SSH_AUTH_SOCK;
-    // IdentitiesOnly restricts ssh to the configured files; we go further and skip the agent
-    // altogether rather than filter its keys, which is stricter and still correct.
-    if (agent && !target.identitiesOnly) methods.push({ type: 'agent', username, agent });
+    const auth: Auth = { methods: [], offered: [] };
+    const socket = process.env.SSH_AUTH_SOCK;
+    const agent = socket ? new OpenSSHAgent(socket) : undefined;
+    const agentKeys = agent ? await listAgentKeys(agent) : [];
+    const used = new Set<ParsedKey>();
 
     for (const file of target.identityFiles) {
-        let key: Buffer;
-        try {
-            key = readFileSync(file);
-        } catch {
-            if (target.identityFilesExplicit) opts.log?.(`${target.alias}: cannot read ${file}`);
+        // The agent's copy of a configured key first: no passphrase prompt, one attempt.
+        const blob = agent ? publicBlobOf(file) : undefined;
+        const inAgent = blob && agentKeys.find((k) => k.getPublicSSH().equals(blob));
+        if (agent && inAgent) {
+            used.add(inAgent);
+            auth.methods.push({
+                type: 'agent',
+                username,
+                agent: new SubsetAgent(agent, [inAgent]),
+            });
+            auth.offered.push(`agent key ${describeKey(inAgent)} for ${file}`);
             continue;
         }
-        const parsed = utils.parseKey(key);
-        if (!(parsed instanceof Error)) {
-            methods.push({ type: 'publickey', username, key });
-            continue;
+        const key = await privateKey(target, file, opts);
+        if (key) {
+            auth.methods.push({ type: 'publickey', username, ...key });
+            auth.offered.push(file);
         }
-        if (!/passphrase|encrypted/i.test(parsed.message)) {
-            opts.log?.(`${target.alias}: ${file} is not a usable private key`);
-            continue;
-        }
-        const passphrase = await opts.passphrase?.(file);
-        if (passphrase === undefined) continue;
-        if (utils.parseKey(key, passphrase) instanceof Error) {
-            throw new RemoteError(
-                'auth',
-                target.alias,
-                `${target.alias}: wrong passphrase for ${file}`,
-            );
-        }
-        methods.push({ type: 'publickey', username, key, passphrase });
     }
-    return methods;
+
+    // Without IdentitiesOnly, the agent's other keys follow, as with OpenSSH.
+    const rest = agentKeys.filter((k) => !used.has(k));
+    if (agent && !target.identitiesOnly && rest.length > 0) {
+        auth.methods.push({ type: 'agent', username, agent: new SubsetAgent(agent, rest) });
+        auth.offered.push(...rest.map((k) => `agent key ${describeKey(k)}`));
+    }
+    return auth;
+}
+
+async function privateKey(
+    target: SshTarget,
+    file: string,
+    opts: SshConnectOptions,
+): Promise<{ key: Buffer; passphrase?: string } | undefined> {
+    let key: Buffer;
+    try {
+        key = readFileSync(file);
+    } catch {
+        if (target.identityFilesExplicit) opts.log?.(`${target.alias}: cannot read ${file}`);
+        return undefined;
+    }
+    const parsed = utils.parseKey(key);
+    if (!(parsed instanceof Error)) return { key };
+    if (!/passphrase|encrypted/i.test(parsed.message)) {
+        opts.log?.(`${target.alias}: ${file} is not a usable private key`);
+        return undefined;
+    }
+    const passphrase = await opts.passphrase?.(file);
+    if (passphrase === undefined) return undefined;
+    if (utils.parseKey(key, passphrase) instanceof Error) {
+        throw new RemoteError(
+            'auth',
+            target.alias,
+            `${target.alias}: wrong passphrase for ${file}`,
+        );
+    }
+    return { key, passphrase };
 }
 
 function openAgentChannel(

@@ -27,6 +27,22 @@ const UNSUPPORTED: Record<string, string> = {
     dynamicforward: 'forwardings are not set up',
 };
 
+/** ssh_config(5) spelling, for messages. */
+const CANONICAL = [
+    'ProxyCommand',
+    'HostKeyAlias',
+    'CertificateFile',
+    'PKCS11Provider',
+    'SecurityKeyProvider',
+    'IdentityAgent',
+    'KnownHostsCommand',
+    'CanonicalizeHostname',
+    'GlobalKnownHostsFile',
+    'LocalForward',
+    'RemoteForward',
+    'DynamicForward',
+];
+
 export function sshConfigWarnings(file: string, aliases: string[]): ConfigWarning[] {
     const config = loadSshConfig(file);
     const warnings: ConfigWarning[] = [];
@@ -45,7 +61,9 @@ export function sshConfigWarnings(file: string, aliases: string[]): ConfigWarnin
         const computed = config.compute(alias, { ignoreCase: true, matchExec: false });
         for (const key of Object.keys(computed)) {
             const why = UNSUPPORTED[key.toLowerCase()];
-            if (why) warnings.push({ host: alias, directive: key, message: `${alias}: ${why}` });
+            if (!why) continue;
+            const directive = CANONICAL.find((c) => c.toLowerCase() === key.toLowerCase()) ?? key;
+            warnings.push({ host: alias, directive, message: `${alias}: ${why}` });
         }
     }
     return warnings;
