@@ -112,6 +112,33 @@ function iso(ms: number): string | undefined {
     return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : undefined;
 }
 
+/**
+ * Resolvers answer large or truncated responses over TCP: a policy that allows only the UDP
+ * half of an observed DNS path breaks name resolution on the first big answer, and with it
+ * everything else.
+ */
+function addDnsTcpTwins(links: PolicyLink[], used: Set<string>): void {
+    for (const l of [...links]) {
+        if (l.protocol !== 'udp' || !l.ports.includes(53)) continue;
+        const twin = links.some(
+            (o) =>
+                o.protocol === 'tcp' &&
+                o.ports.includes(53) &&
+                JSON.stringify([o.client, o.server]) === JSON.stringify([l.client, l.server]),
+        );
+        if (twin) continue;
+        links.push({
+            id: linkId(l.client, l.server, used),
+            client: l.client,
+            server: l.server,
+            ports: [53],
+            protocol: 'tcp',
+            state: 'alert',
+            note: 'DNS over TCP to the resolver seen over UDP: answers that do not fit UDP use it',
+        });
+    }
+}
+
 export function inferPolicy(graph: FleetGraph, sel: AppSelector): Policy {
     const groups = new Map<string, { edges: FleetEdge[]; client: Endpoint; server: Endpoint }>();
     for (const edge of graph.edges) {
@@ -150,6 +177,7 @@ export function inferPolicy(graph: FleetGraph, sel: AppSelector): Policy {
         if (notes.length > 0) link.note = notes.join('; ');
         return link;
     });
+    addDnsTcpTwins(links, used);
     links.sort((a, b) => a.id.localeCompare(b.id));
 
     return {

@@ -90,6 +90,26 @@ describe('policy inference', () => {
         expect(parsePolicy(renderPolicy(p, ' test'), 'x.palisade.yaml').links).toHaveLength(4);
     });
 
+    it('pairs an observed DNS path over UDP with its TCP twin', () => {
+        const resolver = {
+            kind: 'external' as const,
+            name: 'cidr:10.213.0.1/32',
+            address: '10.213.0.1',
+        };
+        const dns = { ...edge(redis, resolver, 53), protocol: 'udp' as const };
+        const p = inferPolicy(graph([dns]), {
+            app: 'db',
+            owner: 'dba',
+            members: [{ host: 'db', unit: 'redis.service' }],
+        });
+        expect(p.links.map((l) => [l.protocol, l.ports, l.server])).toEqual(
+            expect.arrayContaining([
+                ['udp', [53], { cidr: '10.213.0.1/32' }],
+                ['tcp', [53], { cidr: '10.213.0.1/32' }],
+            ]),
+        );
+    });
+
     it('writes the exact path the kernel matches when the identity carries a stable key', () => {
         const snap = proc('api', 'api.service', '/snap/tool/current/bin/tool', {
             build: '/snap/tool/42/bin/tool',
