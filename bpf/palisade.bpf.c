@@ -644,6 +644,18 @@ static __always_inline void decide_egress(struct pal_flow_key *key,
 	settle(d, v);
 }
 
+/* IPv4-mapped (::ffff:a.b.c.d) is an IPv4 peer: one name for both. */
+static __always_inline void set_addr6(struct pal_flow_key *key, __u32 *ip)
+{
+	if (ip[0] == 0 && ip[1] == 0 && ip[2] == bpf_htonl(0xffff)) {
+		key->family = 4;
+		__builtin_memcpy(key->addr, &ip[3], 4);
+	} else {
+		key->family = 6;
+		__builtin_memcpy(key->addr, ip, 16);
+	}
+}
+
 static __always_inline void egress_key(struct pal_flow_key *key,
 				       struct pal_owner *o, __u8 proto)
 {
@@ -702,14 +714,7 @@ static __always_inline int egress6(struct bpf_sock_addr *ctx)
 	current_owner(&o);
 	egress_key(&key, &o, sock_proto(ctx));
 	key.port = bpf_ntohs(ctx->user_port);
-	/* IPv4-mapped (::ffff:a.b.c.d) is an IPv4 peer: one name for both. */
-	if (ip[0] == 0 && ip[1] == 0 && ip[2] == bpf_htonl(0xffff)) {
-		key.family = 4;
-		__builtin_memcpy(key.addr, &ip[3], 4);
-	} else {
-		key.family = 6;
-		__builtin_memcpy(key.addr, ip, 16);
-	}
+	set_addr6(&key, ip);
 	decide_egress(&key, &o, &d);
 	observe(&key, &o, 0, &d);
 	return d.outcome == PAL_OUT_DENY ? 0 : 1;
@@ -795,13 +800,7 @@ int pal_sockops(struct bpf_sock_ops *skops)
 		ip[1] = skops->remote_ip6[1];
 		ip[2] = skops->remote_ip6[2];
 		ip[3] = skops->remote_ip6[3];
-		if (ip[0] == 0 && ip[1] == 0 && ip[2] == bpf_htonl(0xffff)) {
-			key.family = 4;
-			__builtin_memcpy(key.addr, &ip[3], 4);
-		} else {
-			key.family = 6;
-			__builtin_memcpy(key.addr, ip, 16);
-		}
+		set_addr6(&key, ip);
 	}
 	observe(&key, &o, flags, &d);
 	return 1;

@@ -1,8 +1,8 @@
 // Compiles applied policies into the datapath's entries for one host: which cgroups are
 // governed (and how), and the rules keyed by cgroup, program, direction, port and peer.
 // The same entries drive replay (evaluate.ts), so what replay predicts is what the kernel does.
-import * as net from 'node:net';
 import { ModeCode, RuleEntry, VerdictCode, CgroupModeEntry } from '../bpf/layout';
+import { addressBytes } from './address';
 import { programHash } from './hash';
 import {
     EndpointPattern,
@@ -84,26 +84,9 @@ interface Peer {
 }
 
 function parseAddress(address: string, prefix?: number): Peer | undefined {
-    const family = net.isIP(address);
-    if (family === 4) {
-        const addr = Buffer.from(address.split('.').map(Number));
-        return { family: 4, addr, prefix: prefix ?? 32 };
-    }
-    if (family === 6) {
-        return { family: 6, addr: ipv6Bytes(address), prefix: prefix ?? 128 };
-    }
-    return undefined;
-}
-
-function ipv6Bytes(address: string): Buffer {
-    const [head, tail] = address.split('::') as [string, string | undefined];
-    const parts = (s: string | undefined) => (s ? s.split(':').filter(Boolean) : []);
-    const h = parts(head);
-    const t = parts(tail);
-    const groups = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-    const b = Buffer.alloc(16);
-    groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), i * 2));
-    return b;
+    const a = addressBytes(address);
+    if (!a) return undefined;
+    return { family: a.family, addr: a.bytes, prefix: prefix ?? (a.family === 4 ? 32 : 128) };
 }
 
 /** Addresses a peer pattern stands for, seen from this host. */

@@ -1,6 +1,7 @@
 // Evaluates a flow against compiled policy the way the datapath does (same entries, same
 // lookup order, longest prefix), for replay and for tests that compare with the kernel.
 import { ModeCode, Outcome, RuleEntry, VerdictCode } from '../bpf/layout';
+import { addressBytes, AddressBytes } from './address';
 import type { Compiled } from './compile';
 import { processHashes } from './hash';
 
@@ -19,20 +20,6 @@ export interface Evaluation {
     mode: number;
     outcome: number;
     rule: number;
-}
-
-function addrBytes(address: string): { family: 4 | 6; bytes: Buffer } | undefined {
-    const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/i.exec(address);
-    if (v4) return { family: 4, bytes: Buffer.from(v4.slice(1, 5).map(Number)) };
-    if (!address.includes(':')) return undefined;
-    const [head, tail] = address.split('::') as [string, string | undefined];
-    const parts = (s: string | undefined) => (s ? s.split(':').filter(Boolean) : []);
-    const h = parts(head);
-    const t = parts(tail);
-    const groups = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-    const b = Buffer.alloc(16);
-    groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), i * 2));
-    return { family: 6, bytes: b };
 }
 
 function prefixMatch(a: Buffer, b: Buffer, bits: number): boolean {
@@ -55,7 +42,7 @@ export class Evaluator {
     evaluate(f: FlowFacts): Evaluation {
         const g = this.governed.get(f.cgroupId);
         if (!g) return { mode: ModeCode.none, outcome: Outcome.observed, rule: 0 };
-        const peer = addrBytes(f.remoteAddress);
+        const peer = addressBytes(f.remoteAddress);
         const proto = f.protocol === 'tcp' ? 6 : 17;
         const direction = f.direction === 'egress' ? 0 : 1;
         // The datapath tries the process's own program hashes first, then "any program".
@@ -85,7 +72,7 @@ export class Evaluator {
         direction: number,
         proto: number,
         port: number,
-        peer: { family: 4 | 6; bytes: Buffer } | undefined,
+        peer: AddressBytes | undefined,
     ): RuleEntry | undefined {
         if (!peer) return undefined;
         let best: RuleEntry | undefined;
