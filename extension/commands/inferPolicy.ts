@@ -1,17 +1,17 @@
 // "Palisade: Infer Policy into File…": turns what the connected agents saw into links of a
-// new or existing policy file; existing links keep their state, new ones start as alert.
-// TODO: use agent/policy/infer.ts once it lands: it generalizes ports and paths; this
-// writes one exact link per edge.
+// new or existing policy file (agent/policy/infer.ts). Existing links keep their state and
+// comments; only new links are added, in the `alert` state, and evidence is refreshed.
+import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
 import { mergeLinks, renderPolicy } from '../../agent/policy/file';
-import type { Policy, PolicyLink, ProcessPattern } from '../../agent/policy/types';
-import type { FleetEdge } from '../../agent/protocol';
+import { defaultMembers, inferPolicy as infer } from '../../agent/policy/infer';
+import type { FleetGraph } from '../../agent/protocol';
 import type { FleetConnection } from '../fleetConnection';
 import { log } from '../log';
-import { endpointMatches } from '../model/linkMatch';
 import { editDocument } from '../policy/edits';
 import type { PolicyIndex } from '../policyIndex';
-import { edgeToLink } from '../model/edgeToLink';
+
+const INFRA_UNITS = new Set(['sshd.service', 'palisade-agent.service']);
 
 export async function inferPolicy(
     connection: FleetConnection,
@@ -21,28 +21,23 @@ export async function inferPolicy(
     if (!graph || connection.connectedHosts.length === 0) {
         throw new Error('no connected host; connect first (Palisade: Connect to Lab)');
     }
-    const apps = appsOf(graph.edges);
     const pick = await vscode.window.showQuickPick(
-        apps.map((a) => ({ label: a.unit ?? a.binary ?? '?', description: a.host, pattern: a })),
-        { title: 'Palisade: infer the policy of which app?' },
+        appNames(graph).map((label) => ({ label })),
+        { title: 'Palisade: infer the policy of which app?', placeHolder: 'unit name' },
     );
     if (!pick) return;
-    const member = pick.pattern;
-    const edges = graph.edges.filter(
-        (e) => endpointMatches(member, e.client) || endpointMatches(member, e.server),
-    );
-    const links = dedupe(edges.flatMap((e) => edgeToLink(e) ?? []));
-    const app =
-        (member.unit ?? member.binary ?? 'app')
-            .replace(/\.service$/, '')
-            .replace(/[^A-Za-z0-9._-]+/g, '-')
-            .replace(/^[^A-Za-z0-9]+/, '') || 'app';
-
+    const app = pick.label.replace(/\.service$/, '');
+    const members = defaultMembers(graph, app);
     const existing = policies.byApp(app);
+    const owner = existing?.policy?.owner ?? (await gitEmail()) ?? 'owner@example.invalid';
+    const policy = infer(graph, { app, owner, members });
+
     if (existing) {
-        await editDocument(existing.uri, (text) => mergeLinks(text, existing.uri.fsPath, links));
+        await editDocument(existing.uri, (text) =>
+            mergeLinks(text, existing.uri.fsPath, policy.links),
+        );
         await vscode.window.showTextDocument(existing.uri);
-        log.info(`inferred ${links.length} links into ${existing.uri.fsPath}`);
+        log.info(`inferred ${policy.links.length} links into ${existing.uri.fsPath}`);
         return;
     }
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
@@ -52,54 +47,32 @@ export async function inferPolicy(
         filters: { 'Palisade policy': ['palisade.yaml'] },
     });
     if (!target) return;
-    const owner = (await gitEmail()) ?? 'owner@example.invalid';
-    const policy: Policy = {
-        apiVersion: 'palisade.dev/v1',
-        kind: 'Policy',
-        app,
-        owner,
-        mode: 'monitor',
-        members: [member],
-        links,
-    };
-    const header = ` Inferred by Palisade from ${edges.length} live edges on ${new Date().toISOString()}.\n Review each link: Allow, Snooze or Deny.`;
+    const header =
+        ` Inferred by Palisade on ${new Date().toISOString()} from ` +
+        `${connection.connectedHosts.length} hosts.\n Review each link: Allow, Snooze or Deny.`;
     await vscode.workspace.fs.writeFile(
         target,
         new TextEncoder().encode(renderPolicy(policy, header)),
     );
     await vscode.window.showTextDocument(target);
-    log.info(`inferred ${links.length} links into ${target.fsPath}`);
+    log.info(`inferred ${policy.links.length} links into ${target.fsPath}`);
 }
 
-/** Apps are processes by host and unit (or binary when there is no unit). */
-function appsOf(edges: FleetEdge[]): ProcessPattern[] {
-    const seen = new Map<string, ProcessPattern>();
-    for (const e of edges) {
+/** Units seen in the graph, except the infrastructure every host runs. */
+function appNames(graph: FleetGraph): string[] {
+    const units = new Set<string>();
+    for (const e of graph.edges) {
         for (const id of [e.client, e.server]) {
-            if (id.kind !== 'process') continue;
-            const p: ProcessPattern = id.unit
-                ? { host: id.host, unit: id.unit }
-                : { host: id.host, binary: id.binary };
-            seen.set(JSON.stringify(p), p);
+            if (id.kind === 'process' && id.unit && !INFRA_UNITS.has(id.unit)) units.add(id.unit);
         }
     }
-    return [...seen.values()].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    return [...units].sort();
 }
 
-function dedupe(links: PolicyLink[]): PolicyLink[] {
-    const byId = new Map<string, PolicyLink>();
-    for (const l of links) {
-        const prev = byId.get(l.id);
-        if (prev?.evidence && l.evidence) prev.evidence.flows += l.evidence.flows;
-        else byId.set(l.id, l);
-    }
-    return [...byId.values()];
-}
-
-async function gitEmail(): Promise<string | undefined> {
-    const { execFile } = await import('node:child_process');
+function gitEmail(): Promise<string | undefined> {
+    const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     return new Promise((resolve) =>
-        execFile('git', ['config', 'user.email'], { timeout: 5000 }, (err, out) =>
+        execFile('git', ['config', 'user.email'], { cwd, timeout: 5000 }, (err, out) =>
             resolve(err ? undefined : out.trim() || undefined),
         ),
     );

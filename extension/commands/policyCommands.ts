@@ -7,7 +7,7 @@ import type { FleetConnection } from '../fleetConnection';
 import { log } from '../log';
 import { policyLayout } from '../model/policyLayout';
 import { editLinkState } from '../policy/edits';
-import { pushToHosts } from '../policy/push';
+import { pushPolicy } from '../../agent/fleet/push';
 import { targetHosts } from '../policy/targets';
 import { isPolicyUri, type PolicyIndex } from '../policyIndex';
 
@@ -68,31 +68,25 @@ export class PolicyCommands {
         const hosts = targetHosts(this.connection, policy);
         if (hosts.length === 0) throw new Error('no connected host to push to; connect first');
         const all = this.connection.clients();
-        const clients = new Map(hosts.flatMap((h) => (all.get(h) ? [[h, all.get(h)!]] : [])));
+        const clients = hosts.flatMap((name) => {
+            const client = all.get(name);
+            return client ? [{ name, client }] : [];
+        });
 
-        const outcome = await vscode.window.withProgress(
+        const results = await vscode.window.withProgress(
             {
                 location: vscode.ProgressLocation.Notification,
                 title: `Palisade: pushing ${policy.app}`,
             },
-            () => pushToHosts(clients, policy, uri.fsPath, this.connection.hostAddresses()),
+            () => pushPolicy(clients, policy, uri.fsPath),
         );
-        for (const r of [...outcome.refused, ...outcome.failed])
-            log.error(`push ${policy.app} to ${r.host}: ${r.error}`);
-        if (outcome.refused.length > 0) {
-            const why = outcome.refused.map((r) => `${r.host}: ${r.error}`).join(' · ');
-            throw new Error(`${policy.app} refused, nothing applied. ${why}`);
-        }
         for (const h of hosts) this.connection.setModes(h, [policy.mode]);
-        const ok = outcome.applied.length;
-        const msg = `Palisade: ${policy.app} (${policy.mode}) applied on ${ok} of ${hosts.length} hosts`;
-        if (outcome.failed.length > 0) {
-            void vscode.window.showErrorMessage(
-                `${msg}; failed on ${outcome.failed.map((f) => `${f.host}: ${f.error}`).join(' · ')}`,
-            );
-        } else {
-            void vscode.window.showInformationMessage(`${msg}.`);
-        }
+        const warnings = results.flatMap((r) => r.result.warnings.map((w) => `${r.host}: ${w}`));
+        for (const w of warnings) log.warn(`push ${policy.app}: ${w}`);
+        void vscode.window.showInformationMessage(
+            `Palisade: ${policy.app} (${policy.mode}) applied on ${results.length} hosts` +
+                (warnings.length > 0 ? ` with ${warnings.length} warnings (see log).` : '.'),
+        );
     }
 
     /** The argument when it is a policy file, else the active editor's, else a pick. */

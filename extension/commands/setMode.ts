@@ -3,8 +3,7 @@
 // explicit confirmation edits the file and pushes it.
 import * as vscode from 'vscode';
 import type { Mode, Policy } from '../../agent/policy/types';
-import type { ReplayedFlow } from '../../agent/protocol';
-import { describeError } from '../../agent/remote/errors';
+import { replayPolicy } from '../../agent/fleet/push';
 import { identityLabel } from '../../agent/fleet/identity';
 import type { FleetConnection } from '../fleetConnection';
 import { log } from '../log';
@@ -49,38 +48,23 @@ async function pickMode(policy: Policy): Promise<Mode | undefined> {
 async function confirmEnforce(connection: FleetConnection, policy: Policy): Promise<boolean> {
     const hosts = targetHosts(connection, policy);
     const proposed: Policy = { ...policy, mode: 'enforce' };
-    const clients = connection.clients();
-    const dropped: { host: string; flow: ReplayedFlow }[] = [];
-    const failures: string[] = [];
-    let evaluated = 0;
-
-    await vscode.window.withProgress(
+    const all = connection.clients();
+    const clients = hosts.flatMap((name) => {
+        const client = all.get(name);
+        return client ? [{ name, client }] : [];
+    });
+    const replay = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Palisade: replaying history' },
-        () =>
-            Promise.all(
-                hosts.map(async (host) => {
-                    const client = clients.get(host);
-                    if (!client) return;
-                    try {
-                        const r = await client.replay({
-                            policy: proposed,
-                            hostAddresses: connection.hostAddresses(),
-                        });
-                        evaluated += r.evaluated;
-                        dropped.push(...r.dropped.map((flow) => ({ host, flow })));
-                    } catch (err) {
-                        failures.push(`${host}: ${describeError(err)}`);
-                    }
-                }),
-            ),
+        () => replayPolicy(clients, proposed),
     );
+    const dropped = replay.dropped.map((flow) => ({ host: flow.host, flow }));
+    const evaluated = replay.evaluated;
 
     const lines = dropped.slice(0, MAX_SHOWN).map(({ host, flow }) => {
         const f = flow.flow;
         return `${host}: ${identityLabel(f.local)} → ${f.remoteAddress}:${f.port}/${f.protocol} (${f.count}×)`;
     });
     if (dropped.length > MAX_SHOWN) lines.push(`… and ${dropped.length - MAX_SHOWN} more`);
-    if (failures.length > 0) lines.push('', 'Replay failed on:', ...failures);
     for (const l of lines) log.info(`replay ${policy.app}: ${l}`);
 
     const enforce = 'Enforce';
