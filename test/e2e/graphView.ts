@@ -45,7 +45,7 @@ export function findNode(
     label: (lines: string[]) => boolean,
 ): ShownNode | undefined {
     return graph.nodes.find(
-        (n) => n.kind === 'process' && n.parent === `host:${host}` && label(n.label.split('\n')),
+        (n) => n.kind === 'process' && n.host === host && label(n.label.split('\n')),
     );
 }
 
@@ -96,15 +96,18 @@ export async function clickElement(page: Page, frame: Frame, id: string): Promis
     await page.mouse.click(canvasBox.x + point.x, canvasBox.y + point.y);
 }
 
-/** The details panel: its text, and whether anything but text got inside it. */
-export async function readDetail(frame: Frame): Promise<{ text: string; elements: number }> {
+/** The details panel's text, as a person reads it. */
+export async function readDetail(frame: Frame): Promise<string> {
     return frame.evaluate(() => {
         const detail = document.getElementById('detail');
-        return { text: detail?.textContent ?? '', elements: detail?.children.length ?? -1 };
+        return detail === null || detail.hidden ? '' : (detail.textContent ?? '');
     });
 }
 
-/** Elements a hostile name would have created had it ever been parsed as markup. */
+/**
+ * Elements a hostile name would have created had it ever been parsed as markup: active
+ * tags, or any inline event handler. Names set as text or attribute values are fine.
+ */
 export async function injectedElements(frame: Frame): Promise<string[]> {
     return frame.evaluate(() =>
         Array.from(document.querySelectorAll('*'))
@@ -112,7 +115,7 @@ export async function injectedElements(frame: Frame): Promise<string[]> {
                 (e) =>
                     ['IMG', 'SVG', 'IFRAME', 'OBJECT', 'EMBED'].includes(e.tagName.toUpperCase()) ||
                     (e.tagName === 'SCRIPT' && (e.textContent ?? '').includes('alert(')) ||
-                    Array.from(e.attributes).some((a) => a.value.includes('alert(')),
+                    Array.from(e.attributes).some((a) => a.name.toLowerCase().startsWith('on')),
             )
             .map((e) => e.outerHTML.slice(0, 120)),
     );

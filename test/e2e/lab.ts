@@ -4,7 +4,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { FleetEdge, FleetGraph, Identity, ProcessIdentity } from '../../agent/protocol';
+import type {
+    AuditRecord,
+    FleetEdge,
+    FleetGraph,
+    Identity,
+    ProcessIdentity,
+} from '../../agent/protocol';
 import { ROOT } from './codeServer';
 
 export const isRoot = process.getuid?.() === 0;
@@ -62,6 +68,33 @@ export async function waitForCliGraph(
         await new Promise((r) => setTimeout(r, 1000));
     }
     throw new Error(`the lab's graph never got there; last: ${JSON.stringify(graph?.edges)}`);
+}
+
+/** The agents' audit trail of the last `seconds`, read with the CLI. */
+export function auditSince(seconds: number): AuditRecord[] {
+    const out = palisade('audit', '--json', '--since', `${seconds}s`);
+    if (out.status !== 0) throw new Error(`palisade audit failed: ${out.stderr}`);
+    return JSON.parse(out.stdout) as AuditRecord[];
+}
+
+/**
+ * One redis PING from web, run the way the intruder runs it: /usr/bin/redis-cli in the
+ * intruder's cgroup and web's network namespace. Answers what redis-cli printed.
+ */
+export function probeAsIntruder(): { ok: boolean; output: string } {
+    const cgroup = `${cg2}/palisade-lab/web/intruder.service`;
+    const out = spawnSync(
+        'sh',
+        [
+            '-c',
+            'echo $$ > "$0/cgroup.procs" && exec nsenter --net=/run/netns/palisade-web ' +
+                '/usr/bin/redis-cli -h 10.213.0.4 -p 6379 PING',
+            cgroup,
+        ],
+        { encoding: 'utf8', timeout: 20_000 },
+    );
+    const output = `${out.stdout}${out.stderr}`.trim();
+    return { ok: out.status === 0 && output === 'PONG', output };
 }
 
 export const INTRUDER = { host: 'web', unit: 'intruder.service', binary: '/usr/bin/redis-cli' };

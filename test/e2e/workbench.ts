@@ -33,6 +33,11 @@ export async function launchChromium(playwright: Playwright): Promise<Browser> {
     return playwright.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
+export interface ViewRow {
+    label: string;
+    description: string;
+}
+
 export class Workbench {
     /** Dialogs (alert/confirm/prompt) the page tried to open: there must be none. */
     readonly dialogs: string[] = [];
@@ -82,8 +87,89 @@ export class Workbench {
         return (await toast.innerText()).trim();
     }
 
+    async statusBarTexts(): Promise<string[]> {
+        return this.page.locator('.statusbar .statusbar-item').allInnerTexts();
+    }
+
     async notificationTexts(): Promise<string[]> {
         return this.page.locator('.notification-toast').allInnerTexts();
+    }
+
+    /**
+     * Opens a view container from the activity bar and returns the rows of one of its views
+     * as shown: label and description, e.g. `web` and `connected · agent 0.1.0`.
+     */
+    async viewRows(container: string, view: string): Promise<ViewRow[]> {
+        const icon = this.page.locator(`.activitybar .action-item a[aria-label^="${container}"]`);
+        await icon.first().waitFor({ timeout: 30_000 });
+        const pane = this.page.locator('.pane').filter({
+            has: this.page.locator('.pane-header', { hasText: view }),
+        });
+        if (!(await pane.first().isVisible())) {
+            await icon.first().click();
+        }
+        const rows = pane.first().locator('.monaco-list-row');
+        await rows.first().waitFor({ timeout: 30_000 });
+        const shown: ViewRow[] = [];
+        for (const row of await rows.all()) {
+            shown.push({
+                label: (await row.locator('.label-name').innerText()).trim(),
+                description: (await row.locator('.label-description').innerText()).trim(),
+            });
+        }
+        return shown;
+    }
+
+    /** Opens a workspace file through Quick Open, as a person does. */
+    async openFile(name: string): Promise<void> {
+        await this.page.locator('.statusbar').click({ position: { x: 5, y: 5 } });
+        await this.page.keyboard.press('Control+P');
+        const input = this.page.locator('.quick-input-widget input');
+        await input.waitFor();
+        await input.fill(name);
+        await this.page
+            .locator('.quick-input-list .monaco-list-row')
+            .filter({ hasText: name })
+            .first()
+            .waitFor();
+        await this.page.keyboard.press('Enter');
+        await this.page.locator(`.tab.active[aria-label^="${name}"]`).waitFor();
+    }
+
+    /** The CodeLens rows of the open editor, top to bottom, each as its links' texts. */
+    async codeLenses(): Promise<string[][]> {
+        const rows = this.page.locator('.editor-instance .codelens-decoration');
+        const shown: Array<{ y: number; links: string[] }> = [];
+        for (const row of await rows.all()) {
+            const box = await row.boundingBox();
+            const links = (await row.locator('a, span').allInnerTexts())
+                .map((t) => t.trim())
+                .filter((t) => t !== '' && t !== '|');
+            shown.push({ y: box?.y ?? 0, links });
+        }
+        return shown.sort((a, b) => a.y - b.y).map((r) => r.links);
+    }
+
+    /** Clicks the CodeLens link `text` in the `index`-th lens row (top to bottom). */
+    async clickLens(index: number, text: string): Promise<void> {
+        const rows = await this.page.locator('.editor-instance .codelens-decoration').all();
+        const ordered: Array<{ y: number; row: (typeof rows)[number] }> = [];
+        for (const row of rows) ordered.push({ y: (await row.boundingBox())?.y ?? 0, row });
+        ordered.sort((a, b) => a.y - b.y);
+        const row = ordered[index]?.row;
+        if (row === undefined) throw new Error(`no CodeLens row ${index}`);
+        await row.locator('a', { hasText: text }).first().click();
+    }
+
+    /**
+     * Clicks where an element of a live page is: the element may be rebuilt between finding
+     * and clicking (graph updates), and a person's click lands on whatever is there then.
+     */
+    async clickAt(locator: import('playwright-core').Locator): Promise<void> {
+        await locator.first().waitFor();
+        const box = await locator.first().boundingBox();
+        if (box === null) throw new Error('the element is not on screen');
+        await this.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     }
 
     /** The innermost frame of a webview whose document has `selector`. */
@@ -124,6 +210,14 @@ export class Workbench {
             cls,
             { timeout: 30_000 },
         );
+    }
+
+    /** Saves the screen as `<dir>/<theme>/<name>.png` in the current theme only. */
+    async screenshot(dir: string, name: string): Promise<string> {
+        const file = path.join(dir, this.theme, `${name}.png`);
+        mkdirSync(path.dirname(file), { recursive: true });
+        await this.page.screenshot({ path: file });
+        return file;
     }
 
     /**
