@@ -195,12 +195,15 @@ async function apply(file: string, values: Values): Promise<number> {
             dryRun: values['dry-run'] ?? false,
         });
         const verb = values['dry-run'] ? 'would apply' : 'applied';
+        const warnings = new Set<string>();
         for (const { host, result } of results) {
             process.stdout.write(
                 `${safe(host)}: ${verb} ${policy.app} (${policy.mode}), ${result.entries} kernel entries\n`,
             );
-            for (const w of result.warnings) process.stdout.write(`  warning: ${safe(w)}\n`);
+            for (const w of result.warnings) warnings.add(w);
         }
+        // Every host compiles the same file: say each warning once.
+        for (const w of warnings) process.stdout.write(`warning: ${safe(w)}\n`);
         return 0;
     } finally {
         closeAll(hosts);
