@@ -62,6 +62,3 @@ grep -q ' cgroup2 ' /proc/mounts || {
 
 npm ci --no-audit --no-fund --loglevel=error
 npm run --silent build
-
-# The browser end-to-end suite: code-server and its Node 24, cached outside the repository.
-bash scripts/e2e-setup.sh

@@ -11,6 +11,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 bash scripts/setup.sh
+# The browser end-to-end suite: code-server and its Node 24, cached outside the repository.
+bash scripts/e2e-setup.sh
 npx tsc -p . --noEmit
 npx eslint .
 npx vitest run "$@"
