@@ -126,7 +126,11 @@ export class Agent {
         // Kernel counters and change notifications, batched once a second.
         this.every(1000, () => {
             this.datapath.drain();
-            this.table.refresh((raw) => this.datapath.flowStats(raw), Date.now());
+            this.table.refresh(
+                (raw) => this.datapath.flowStats(raw),
+                Date.now(),
+                (raw) => this.datapath.forgetFlow(raw),
+            );
             this.engine.refreshCgroups();
             const changed = this.table.takeChanged();
             if (changed.length > 0) {

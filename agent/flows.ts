@@ -21,7 +21,11 @@ interface Tracked {
     flow: FlowRecord;
     link: HostLink;
     lastKernelCount: number;
+    changedAt: number;
 }
+
+/** A kernel flow key with no new connection for this long is no longer polled. */
+const IDLE_MS = 60_000;
 
 export class FlowTable {
     private readonly flowsList: FlowRecord[] = [];
@@ -81,23 +85,42 @@ export class FlowTable {
                 flow,
                 link,
                 lastKernelCount: o.count,
+                changedAt: o.at,
             });
         }
         return flow;
     }
 
     /** Fold the kernel's repeat counts into flows and links; forget evicted keys. */
-    refresh(lookup: (raw: Buffer) => { count: bigint } | undefined, now: number): void {
+    /**
+     * Fold the kernel's repeat counts into flows and links. Keys idle for a minute are
+     * forgotten on both sides (`forget` drops the kernel entry), so polling costs follow the
+     * active flows, not every process that ever connected; a later connection of a
+     * forgotten key is reported afresh and lands on the same link.
+     */
+    refresh(
+        lookup: (raw: Buffer) => { count: bigint } | undefined,
+        now: number,
+        forget: (raw: Buffer) => void = () => undefined,
+    ): void {
         for (const [hex, t] of this.tracked) {
-            const stats = lookup(Buffer.from(hex, 'hex'));
+            const raw = Buffer.from(hex, 'hex');
+            const stats = lookup(raw);
             if (!stats) {
                 this.tracked.delete(hex);
                 continue;
             }
             const count = Number(stats.count);
             const delta = count - t.lastKernelCount;
-            if (delta <= 0) continue;
+            if (delta <= 0) {
+                if (now - t.changedAt > IDLE_MS) {
+                    this.tracked.delete(hex);
+                    forget(raw);
+                }
+                continue;
+            }
             t.lastKernelCount = count;
+            t.changedAt = now;
             t.flow.count += delta;
             t.flow.lastSeen = now;
             t.link.count += delta;

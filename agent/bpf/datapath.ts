@@ -230,6 +230,11 @@ export class Datapath {
         return out;
     }
 
+    /** Drop one flow key: its next connection becomes a first sighting again. */
+    forgetFlow(rawKey: Buffer): void {
+        bpf.mapDelete(this.map('pal_flows'), rawKey, SIZE.flowKey, 0);
+    }
+
     /** Kernel counters of one flow key; undefined once evicted. */
     flowStats(rawKey: Buffer): FlowStats | undefined {
         const value = Buffer.alloc(SIZE.flowStats);
