@@ -79,7 +79,25 @@ export async function waitForGraph<T>(
 export async function clickElement(page: Page, frame: Frame, id: string): Promise<void> {
     const canvasBox = await (await frame.$('#graph'))?.boundingBox();
     if (!canvasBox) throw new Error('the graph container is not on screen');
-    const point = await frame.evaluate((elementId) => {
+    // New elements start a layout; a click must wait until things stop moving.
+    let point: { x: number; y: number } | undefined;
+    for (let i = 0; i < 20; i++) {
+        const next = await renderedPoint(frame, id);
+        if (next && point && Math.abs(next.x - point.x) < 1 && Math.abs(next.y - point.y) < 1) {
+            break;
+        }
+        point = next;
+        await new Promise((r) => setTimeout(r, 300));
+    }
+    if (point === undefined) throw new Error(`${id} is not in the graph`);
+    await page.mouse.click(canvasBox.x + point.x, canvasBox.y + point.y);
+}
+
+async function renderedPoint(
+    frame: Frame,
+    id: string,
+): Promise<{ x: number; y: number } | undefined> {
+    return frame.evaluate((elementId) => {
         const container = document.getElementById('graph') as HTMLElement & {
             _cyreg?: { cy?: import('cytoscape').Core };
         };
@@ -92,8 +110,6 @@ export async function clickElement(page: Page, frame: Frame, id: string): Promis
             ? element.renderedMidpoint()
             : (element as import('cytoscape').NodeSingular).renderedPosition();
     }, id);
-    if (point === undefined) throw new Error(`${id} is not in the graph`);
-    await page.mouse.click(canvasBox.x + point.x, canvasBox.y + point.y);
 }
 
 /** The details panel's text, as a person reads it. */
