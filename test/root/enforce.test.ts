@@ -163,13 +163,16 @@ describe.skipIf(!isRoot)('enforcement in the kernel (root: real eBPF)', () => {
 
     it('refuses inbound connections from peers no allowed link admits', async () => {
         // A server inside the app's unit; the test process (outside) is the client.
-        const port = 20_000 + (process.pid % 10_000);
+        const portFile = path.join(dir, 'server.port');
         const started = h.inCgroup(
             'app.service',
-            `exec ${NODE} -e "require('net').createServer(s=>s.end('hi')).listen(${port},'127.0.0.1');` +
-                `setTimeout(()=>process.exit(0), 8000)"`,
+            `exec ${NODE} -e "const s=require('net').createServer(c=>{c.on('error',()=>{});c.end('hi')});` +
+                `s.listen(0,'127.0.0.1',()=>require('fs').writeFileSync('${portFile}',` +
+                `String(s.address().port)));setTimeout(()=>process.exit(0), 8000)"`,
         );
-        await new Promise((r) => setTimeout(r, 500));
+        for (let i = 0; i < 50 && !fs.existsSync(portFile); i++)
+            await new Promise((r) => setTimeout(r, 100));
+        const port = Number(fs.readFileSync(portFile, 'utf8'));
         const connect = () =>
             new Promise<string>((resolve) => {
                 const s = net.connect({ port, host: '127.0.0.1', timeout: 1500 });
@@ -183,7 +186,6 @@ describe.skipIf(!isRoot)('enforcement in the kernel (root: real eBPF)', () => {
                 });
                 s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
             });
-
         await apply(
             policy('enforce', [
                 link('from-elsewhere', {
