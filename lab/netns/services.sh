@@ -71,6 +71,7 @@ lab_start_sshd() {
         -o UsePAM=no \
         -o "AuthorizedKeysFile=$LAB_RUN/authorized_keys" \
         -o "PidFile=$dir/sshd.pid" \
+        -o "Subsystem=sftp internal-sftp" \
         -o "SetEnv=$env"
 }
 
