@@ -234,7 +234,7 @@ describe.skipIf(missing !== undefined)('Palisade in code-server and Chromium, la
             .toBe('denied');
         expect(linkState(server!, 'api-to-redis')).toBe('allowed');
         await waitForGraph(frame, (g) => (intruderEdge(g)?.state === 'denied' ? true : undefined));
-        await wb!.screenshots(out, '04-intruder-denied');
+        await wb!.screenshots(out, '05-intruder-denied');
     });
 
     it('Push Policy sends the denial to the agents: they judge the intruder would-deny', async () => {
@@ -243,7 +243,7 @@ describe.skipIf(missing !== undefined)('Palisade in code-server and Chromium, la
         await expect
             .poll(() => intruderVerdicts(20), { timeout: 60_000, interval: 2000 })
             .toContain('would-deny');
-        await wb!.screenshots(out, '05-pushed');
+        await wb!.screenshots(out, '06-pushed');
     });
 
     it('the policy file shows live evidence in CodeLens; Allow flips a link in file and agent', async () => {
@@ -261,7 +261,7 @@ describe.skipIf(missing !== undefined)('Palisade in code-server and Chromium, la
                 expect.stringMatching(/Allow.*Deny.*\d+ flows?, last/),
                 expect.stringMatching(/Allow.*Deny.*\d+ flows?, last/),
             ]);
-        await wb!.screenshots(out, '06-codelens');
+        await wb!.screenshots(out, '07-codelens');
 
         // batch-to-redis, second link, is still in alert.
         await wb!.clickLens(2, 'Allow');
@@ -283,7 +283,7 @@ describe.skipIf(missing !== undefined)('Palisade in code-server and Chromium, la
                 interval: 2000,
             })
             .toEqual([]);
-        await wb!.screenshots(out, '07-codelens-allowed');
+        await wb!.screenshots(out, '08-codelens-allowed');
 
         await wb!.clickLens(3, 'Deny');
         await expect
@@ -293,7 +293,7 @@ describe.skipIf(missing !== undefined)('Palisade in code-server and Chromium, la
         await expect
             .poll(() => intruderVerdicts(6), { timeout: 60_000, interval: 2000 })
             .toContain('would-deny');
-        await wb!.screenshots(out, '07-codelens-denied-again');
+        await wb!.screenshots(out, '09-codelens-denied-again');
     });
 
     it('Set Mode enforce after the replay preview: the kernel refuses the intruder', async () => {
@@ -308,7 +308,7 @@ describe.skipIf(missing !== undefined)('Palisade in code-server and Chromium, la
         await dialog.waitFor({ timeout: 60_000 });
         expect(await dialog.innerText()).toMatch(/Enforcing db would have dropped \d+ of \d+/);
         // A modal is open: the theme cannot be switched under it, so one theme only.
-        await wb!.screenshot(out, '08-replay-preview');
+        await wb!.screenshot(out, '10-replay-preview');
         await dialog.locator('.monaco-button', { hasText: 'Enforce' }).click();
 
         await expect
@@ -330,7 +330,7 @@ describe.skipIf(missing !== undefined)('Palisade in code-server and Chromium, la
         expect(
             auditSince(20).filter((r) => r.verdict === 'deny' && r.rule === 'api-to-redis'),
         ).toEqual([]);
-        await wb!.screenshots(out, '09-enforced');
+        await wb!.screenshots(out, '11-enforced');
     });
 
     it.todo('hostile DNS names served by the lab resolver show as text (needs DNS naming)');
