@@ -210,6 +210,8 @@ export class Agent {
                     });
                 }),
         );
+        // Canary pids are ignored only while their canary runs: the pid may be reused later.
+        this.canaryPids.clear();
         const before = this.problems.join();
         this.problems = result.ok ? [] : [result.problem ?? 'self-check failed'];
         if (this.problems.join() !== before) {

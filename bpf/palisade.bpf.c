@@ -318,7 +318,12 @@ struct arg_ctx {
 	bool want;
 };
 
-/* Finds the first argument after argv[0] that is not an option. */
+/*
+ * Finds argv[1], the script of `interp script ...`, unless it is an option.
+ * Only argv[1] counts: options before a script can carry code of their own
+ * (`python3 -cCODE allowed.py`, `node -r evil.js allowed.js`), so a process
+ * started that way gets no script and cannot match a binary+script rule.
+ */
 static long arg_step(__u64 i, struct arg_ctx *c)
 {
 	__u32 zero = 0;
@@ -332,11 +337,9 @@ static long arg_step(__u64 i, struct arg_ctx *c)
 		return 1;
 	ch = s->image.args[i & (PAL_ARGS_LEN - 1)];
 	if (c->want) {
-		c->want = false;
-		if (ch != '-' && ch != 0) {
+		if (ch != '-' && ch != 0)
 			c->found = i;
-			return 1;
-		}
+		return 1;
 	}
 	if (ch == 0)
 		c->want = true;
@@ -588,6 +591,13 @@ static __always_inline __u32 governed(__u64 cgroup_id, __u32 gen, __u32 *app)
 	return v->mode;
 }
 
+static __always_inline bool is_governed(__u64 cgroup_id)
+{
+	__u32 app;
+
+	return governed(cgroup_id, active_gen(), &app) != PAL_MODE_NONE;
+}
+
 static __always_inline void rule_key(struct pal_rule_key *rk, __u32 gen,
 				     __u64 cgroup_id, struct pal_flow_key *key)
 {
@@ -666,9 +676,9 @@ static __always_inline void egress_key(struct pal_flow_key *key,
 	key->direction = PAL_DIR_EGRESS;
 }
 
-static __always_inline __u8 sock_proto(struct bpf_sock_addr *ctx)
+static __always_inline __u8 sock_proto(__u32 type)
 {
-	return ctx->type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+	return type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
 }
 
 static __always_inline int egress4(struct bpf_sock_addr *ctx)
@@ -677,18 +687,25 @@ static __always_inline int egress4(struct bpf_sock_addr *ctx)
 	struct pal_flow_key key = {};
 	struct pal_owner o = {};
 	__u32 ip = ctx->user_ip4;
-
 	/*
-	 * glibc's getaddrinfo connects UDP sockets to rank candidate addresses
-	 * (RFC 6724); to the unspecified address nothing can ever be sent.
+	 * Context fields are read once, up front: the verifier refuses a load
+	 * through a context pointer the compiler has offset.
 	 */
-	if (ip == 0 && ctx->type == SOCK_DGRAM)
-		return 1;
+	__u32 type = ctx->type;
+	__u16 port = bpf_ntohs(ctx->user_port);
 
 	current_owner(&o);
-	egress_key(&key, &o, sock_proto(ctx));
+	/*
+	 * glibc's getaddrinfo connects UDP sockets to the unspecified address
+	 * while ranking candidates (RFC 6724): noise, unless the process is
+	 * governed, where a datagram to 0.0.0.0 (which reaches local services)
+	 * is judged like any other.
+	 */
+	if (ip == 0 && type == SOCK_DGRAM && !is_governed(o.cgroup_id))
+		return 1;
+	egress_key(&key, &o, sock_proto(type));
 	key.family = 4;
-	key.port = bpf_ntohs(ctx->user_port);
+	key.port = port;
 	__builtin_memcpy(key.addr, &ip, 4);
 	decide_egress(&key, &o, &d);
 	observe(&key, &o, 0, &d);
@@ -702,18 +719,20 @@ static __always_inline int egress6(struct bpf_sock_addr *ctx)
 	struct pal_flow_key key = {};
 	struct pal_owner o = {};
 	__u32 ip[4];
+	__u32 type = ctx->type;
+	__u16 port = bpf_ntohs(ctx->user_port);
 
 	ip[0] = ctx->user_ip6[0];
 	ip[1] = ctx->user_ip6[1];
 	ip[2] = ctx->user_ip6[2];
 	ip[3] = ctx->user_ip6[3];
 
-	if (ctx->type == SOCK_DGRAM && !(ip[0] | ip[1] | ip[2] | ip[3]))
-		return 1;
-
 	current_owner(&o);
-	egress_key(&key, &o, sock_proto(ctx));
-	key.port = bpf_ntohs(ctx->user_port);
+	if (type == SOCK_DGRAM && !(ip[0] | ip[1] | ip[2] | ip[3]) &&
+	    !is_governed(o.cgroup_id))
+		return 1;
+	egress_key(&key, &o, sock_proto(type));
+	key.port = port;
 	set_addr6(&key, ip);
 	decide_egress(&key, &o, &d);
 	observe(&key, &o, 0, &d);
@@ -811,10 +830,48 @@ int pal_sockops(struct bpf_sock_ops *skops)
 #define TCP_FLAG_SYN	0x02
 #define TCP_FLAG_ACK	0x10
 
+enum parse_result {
+	PARSE_SKIP,	/* not a connection attempt: nothing to judge */
+	PARSE_OK,
+	PARSE_OPAQUE,	/* cannot be read: judged as matching no rule */
+};
+
+#define IPV6_HOPOPTS	0
+#define IPV6_ROUTING	43
+#define IPV6_FRAGMENT	44
+#define IPV6_DSTOPTS	60
+#define IPV6_EXT_MAX	4
+
+/*
+ * Walks IPv6 extension headers to the transport header. A packet whose
+ * chain is longer than we walk, or that is a fragment, is opaque: passing it
+ * unjudged would let a SYN with one Destination Options header through.
+ */
+static __always_inline int ipv6_transport(struct __sk_buff *skb, __u8 *proto,
+					  __u32 *off)
+{
+	for (int i = 0; i < IPV6_EXT_MAX; i++) {
+		__u8 ext[2];
+
+		if (*proto == IPPROTO_TCP || *proto == IPPROTO_UDP)
+			return PARSE_OK;
+		if (*proto == IPV6_FRAGMENT)
+			return PARSE_OPAQUE;
+		if (*proto != IPV6_HOPOPTS && *proto != IPV6_ROUTING &&
+		    *proto != IPV6_DSTOPTS)
+			return PARSE_SKIP;
+		if (bpf_skb_load_bytes(skb, *off, ext, sizeof(ext)))
+			return PARSE_OPAQUE;
+		*proto = ext[0];
+		*off += (ext[1] + 1) * 8;
+	}
+	return *proto == IPPROTO_TCP || *proto == IPPROTO_UDP ? PARSE_OK : PARSE_OPAQUE;
+}
+
 /* Reads the peer and ports of an inbound TCP SYN or UDP datagram. */
-static __always_inline bool parse_inbound(struct __sk_buff *skb,
-					  struct pal_flow_key *key,
-					  __u16 *sport)
+static __always_inline int parse_inbound(struct __sk_buff *skb,
+					 struct pal_flow_key *key,
+					 __u16 *sport)
 {
 	__u32 l4off;
 	__u8 ports[4], flags;
@@ -823,38 +880,44 @@ static __always_inline bool parse_inbound(struct __sk_buff *skb,
 		struct iphdr ip;
 
 		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
-			return false;
+			return PARSE_OPAQUE;
 		key->family = 4;
 		key->proto = ip.protocol;
 		__builtin_memcpy(key->addr, &ip.saddr, 4);
 		l4off = (ip.ihl & 0xf) * 4;
+		/* A non-first fragment carries no ports. */
+		if (ip.frag_off & bpf_htons(0x1fff))
+			return PARSE_OPAQUE;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr ip6;
+		int r;
 
 		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
-			return false;
-		/* NOTE: extension headers are not walked; such packets pass. */
+			return PARSE_OPAQUE;
 		key->family = 6;
 		key->proto = ip6.nexthdr;
 		__builtin_memcpy(key->addr, &ip6.saddr, 16);
 		l4off = sizeof(ip6);
+		r = ipv6_transport(skb, &key->proto, &l4off);
+		if (r != PARSE_OK)
+			return r;
 	} else {
-		return false;
+		return PARSE_SKIP;
 	}
 	if (key->proto != IPPROTO_TCP && key->proto != IPPROTO_UDP)
-		return false;
+		return PARSE_SKIP;
 	if (bpf_skb_load_bytes(skb, l4off, ports, sizeof(ports)))
-		return false;
+		return PARSE_OPAQUE;
 	*sport = (ports[0] << 8) | ports[1];
 	key->port = (ports[2] << 8) | ports[3];
 	if (key->proto == IPPROTO_TCP) {
 		if (bpf_skb_load_bytes(skb, l4off + 13, &flags, 1))
-			return false;
+			return PARSE_OPAQUE;
 		/* Only a connection attempt is judged; the rest of it follows. */
 		if (!(flags & TCP_FLAG_SYN) || (flags & TCP_FLAG_ACK))
-			return false;
+			return PARSE_SKIP;
 	}
-	return true;
+	return PARSE_OK;
 }
 
 /*
@@ -888,8 +951,13 @@ int pal_ingress(struct __sk_buff *skb)
 		return 1;
 
 	key.direction = PAL_DIR_INGRESS;
-	if (!parse_inbound(skb, &key, &sport))
+	switch (parse_inbound(skb, &key, &sport)) {
+	case PARSE_SKIP:
 		return 1;
+	case PARSE_OPAQUE:
+		/* Unreadable is not allowed: enforce drops it, monitor lets it be. */
+		return d.mode == PAL_MODE_ENFORCE ? 0 : 1;
+	}
 	rule_key(&rk, gen, cgid, &key);
 	settle(&d, bpf_map_lookup_elem(&pal_rules, &rk));
 	if (d.outcome == PAL_OUT_ALLOW)

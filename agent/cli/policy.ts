@@ -20,8 +20,9 @@ policy:
   policy infer --app A [--owner O] [--member host:unit ...] [--out FILE] [--from-log FILE]
                          observed links of app A as a policy (every link in state alert);
                          into an existing FILE, new links are added and reviewed ones kept
-  policy apply FILE [--dry-run]
-                         validate, then swap in on every agent, all or nothing
+  policy apply FILE [--dry-run] [--force]
+                         validate, then swap in on every agent, all or nothing; an
+                         enforce file is refused when the replay would drop flows
   policy replay FILE [--since T]
                          recorded flows the policy would drop under enforce
   policy allow|snooze|deny|alert FILE (--link ID ... | --all [--except ID ...]) [--push]
@@ -191,6 +192,19 @@ async function apply(file: string, values: Values): Promise<number> {
     const policy = parsePolicy(readFileSync(file, 'utf8'), file);
     const hosts = await connect(values);
     try {
+        // An enforce file gets the same readiness check as `mode enforce`: no way around it
+        // by editing the mode by hand.
+        if (policy.mode === 'enforce' && !values.force && !values['dry-run']) {
+            const r = await replayPolicy(hosts, policy);
+            if (r.dropped.length > 0) {
+                printReplay(policy.app, r);
+                process.stderr.write(
+                    `palisade: refusing to apply ${file} in enforce mode: ${r.dropped.length} ` +
+                        `recorded flow(s) would be dropped (allow them, or pass --force)\n`,
+                );
+                return 3;
+            }
+        }
         const results = await pushPolicy(hosts, policy, file, {
             dryRun: values['dry-run'] ?? false,
         });

@@ -83,6 +83,19 @@ function invokedPath(f: ExecFacts): string {
     return absolute(f.filename, f.cwd);
 }
 
+/**
+ * Inline program text attached to its option: `--eval=CODE`, `-cCODE`, `-eCODE`. Without
+ * this, `python3 -cCODE allowed.py` would be named after allowed.py while running CODE.
+ */
+function inlineAttached(a: string, inline: Set<string>): boolean {
+    for (const o of inline) {
+        if (o.startsWith('--') ? a.startsWith(`${o}=`) : a.startsWith(o) && a.length > o.length) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /** The script an interpreter was asked to run, from its argv. */
 export function scriptArgument(
     args: string[],
@@ -94,7 +107,7 @@ export function scriptArgument(
     if (!g) return undefined;
     for (let i = 1; i < args.length; i++) {
         const a = args[i] ?? '';
-        if (g.inline.has(a)) return '(inline)';
+        if (g.inline.has(a) || inlineAttached(a, g.inline)) return '(inline)';
         // Clustered short flags: `bash -ec '...'`, `python3 -uc '...'`.
         if (/^-[A-Za-z]{2,}$/.test(a) && [...a.slice(1)].some((c) => g.inline.has('-' + c))) {
             return '(inline)';

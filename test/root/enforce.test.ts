@@ -128,6 +128,17 @@ describe.skipIf(!isRoot)('enforcement in the kernel (root: real eBPF)', () => {
         );
         expect(await nodeConnect(scriptA, allowed.port)).toBe('connected');
         expect(await nodeConnect(scriptB, allowed.port)).toBe('EPERM');
+
+        // Code passed as an option runs under the allowed script's name on the command line:
+        // only argv[1] names a script in the kernel, so this gets no script and no match.
+        const code = fs
+            .readFileSync(scriptA, 'utf8')
+            .replace('process.argv[2]', String(allowed.port));
+        const spoof = await h.inCgroup(
+            'app.service',
+            `${NODE} --eval="${code.replace(/"/g, '\\"')}" ${scriptA}`,
+        );
+        expect(spoof.trim()).toBe('EPERM');
     });
 
     it('refuses unconnected UDP sendto with EPERM under enforce', async () => {
@@ -137,6 +148,14 @@ describe.skipIf(!isRoot)('enforcement in the kernel (root: real eBPF)', () => {
                 `s.send('x', 5353, '127.0.0.1', (e) => { console.log(e ? e.code : 'sent'); s.close(); })"`,
         );
         expect(out.trim()).toBe('EPERM');
+
+        // The unspecified address reaches local services: governed, it is judged too.
+        const any = await h.inCgroup(
+            'app.service',
+            `${NODE} -e "const s=require('dgram').createSocket('udp4');` +
+                `s.send('x', 5353, '0.0.0.0', (e) => { console.log(e ? e.code : 'sent'); s.close(); })"`,
+        );
+        expect(any.trim()).toBe('EPERM');
     });
 
     it('drops nothing in monitor mode but records would-deny', async () => {

@@ -26,6 +26,9 @@ describe('programOf', () => {
             '/srv/app/server.js',
         ],
         [['node', '-e', 'x'], '/usr/bin/node', '(inline)'],
+        // Inline code attached to its option must not borrow the next argument's name.
+        [['node', '--eval=x', 'allowed.js'], '/usr/bin/node', '(inline)'],
+        [['python3', '-cimport socket', '/opt/allowed.py'], '/usr/bin/python3.11', '(inline)'],
         [['python3', '-u', '-W', 'ignore', '/opt/job.py'], '/usr/bin/python3.11', '/opt/job.py'],
         [['python3', '-m', 'http.server'], '/usr/bin/python3.11', 'module:http.server'],
         [['python3', '-uc', 'import os'], '/usr/bin/python3.11', '(inline)'],
