@@ -43,7 +43,7 @@ bin/palisade mode enforce --app db --file "$policy" || true
 step "...and --force enforces it anyway: the intruder is what we want dropped"
 bin/palisade mode enforce --app db --file "$policy" --force
 
-step "The intruder tries redis every 3 s; its attempts are refused in the kernel and audited"
+step "The intruder's next attempt is dropped in the kernel (its SYN never reaches redis) and audited"
 sleep 7
 bin/palisade audit --since 10s | grep -E ' deny ' | tail -n 5 || true
 code=$(curl -s -o /dev/null -w '%{http_code}' http://10.213.0.2/ || true)

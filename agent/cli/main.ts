@@ -6,6 +6,7 @@ import { Fleet } from '../fleet/fleet';
 import type { AgentClient } from '../remote/agentClient';
 import { describeError, isRemoteError } from '../remote/errors';
 import { formatFlow, formatGraph, formatStatus, safe } from './format';
+import { PolicyFileError } from '../policy/file';
 import { isLabAction, runLab } from './lab';
 import { POLICY_COMMANDS, POLICY_USAGE, runPolicyCli, UsageError } from './policy';
 import { selectTargets, type Target } from './targets';
@@ -130,6 +131,8 @@ async function flows(targets: Target[], json: boolean, limit?: number): Promise<
         }
     }
     all.sort((a, b) => a.firstSeen - b.firstSeen);
+    // --limit is for the whole fleet: the most recent N.
+    if (limit !== undefined) all.splice(0, Math.max(0, all.length - limit));
     if (json) process.stdout.write(JSON.stringify(all, null, 2) + '\n');
     else for (const f of all) process.stdout.write(formatFlow(f) + '\n');
     return failed > 0 ? 1 : 0;
@@ -181,7 +184,10 @@ main(process.argv.slice(2)).then(
         process.exitCode = code;
     },
     (err: unknown) => {
-        process.stderr.write(`palisade: ${safe(describeError(err))}\n`);
+        // A policy file's problems are one per line, each with its file:line:col.
+        const lines =
+            err instanceof PolicyFileError ? err.message.split('\n') : [describeError(err)];
+        for (const line of lines) process.stderr.write(`palisade: ${safe(line)}\n`);
         process.exitCode = 1;
     },
 );

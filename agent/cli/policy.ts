@@ -12,6 +12,7 @@ import type { Alert, AuditRecord, FleetGraph } from '../protocol';
 import { formatWhen, parseSince } from './time';
 import { safe } from './format';
 import { selectTargets } from './targets';
+import { describeError } from '../remote/errors';
 
 export const POLICY_COMMANDS = ['policy', 'mode', 'alerts', 'audit'] as const;
 
@@ -110,11 +111,20 @@ async function connect(values: Values): Promise<HostClient[]> {
         lab: values.lab ?? false,
         local: values.local ?? false,
     });
-    // Policy must reach every host or none: one unreachable target stops the command.
-    const clients = await Promise.all(
+    // Policy must reach every host or none: one unreachable target stops the command, and
+    // the sessions that did open are closed so that the process can exit.
+    const results = await Promise.allSettled(
         targets.map(async (t) => ({ name: t.name, client: await t.connect() })),
     );
-    return clients;
+    const opened = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = results.flatMap((r, i) =>
+        r.status === 'rejected' ? [`${targets[i]!.name}: ${describeError(r.reason)}`] : [],
+    );
+    if (failed.length > 0) {
+        closeAll(opened);
+        throw new Error(failed.join('; '));
+    }
+    return opened;
 }
 
 function closeAll(hosts: HostClient[]): void {

@@ -52,6 +52,23 @@ export async function pushPolicy(
 ): Promise<PushResult[]> {
     if (hosts.length === 0) throw new PushError('no agents to push to', []);
     const hostAddresses = await fleetAddresses(hosts);
+    // A member on a host the fleet does not have governs nothing: a typo would switch
+    // enforcement off while the file still says enforce.
+    const strangers = policy.members
+        .map((m, i) => ({ m, i }))
+        .filter(({ m }) => m.host !== undefined && !(m.host in hostAddresses));
+    if (strangers.length > 0) {
+        const known = Object.keys(hostAddresses).sort().join(', ');
+        throw new PushError(
+            strangers
+                .map(
+                    ({ m, i }) =>
+                        `${source}: members[${i}].host "${m.host}" is not a host of this fleet (${known})`,
+                )
+                .join('; '),
+            [],
+        );
+    }
     const params = { policy, source, hostAddresses };
 
     const checks = await Promise.allSettled(

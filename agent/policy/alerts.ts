@@ -28,6 +28,16 @@ export class AlertBook {
         return { alert, isNew: true };
     }
 
+    /** A re-applied policy changed a link's state: open alerts on that link say so. */
+    restate(app: string, rule: string, state: Alert['state']): void {
+        for (const a of this.alerts.values()) {
+            if (a.app === app && a.rule === rule) {
+                a.state = state;
+                a.severity = state === 'denied' ? 'high' : 'normal';
+            }
+        }
+    }
+
     list(): Alert[] {
         return [...this.alerts.values()];
     }

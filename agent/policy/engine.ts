@@ -301,6 +301,7 @@ export class PolicyEngine {
     private swap(compiled: Compiled): void {
         this.opts.datapath.swapPolicy(compiled.cgroups, compiled.rules);
         this.compiled = compiled;
+        for (const n of compiled.names.values()) this.alerts.restate(n.app, n.link, n.state);
         this.memberIds = compiled.cgroups
             .map((c) => c.cgroupId.toString())
             .sort()

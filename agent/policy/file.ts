@@ -175,6 +175,10 @@ function semanticIssues(p: Parsed | undefined, file: string, policy: Policy): Po
 export function parsePolicy(text: string, file: string): Policy {
     const p = load(text, file);
     const value: unknown = p.doc.toJS();
+    if (value === null || value === undefined) {
+        const message = 'empty file: expected a Policy (apiVersion, kind, app, owner, mode, ...)';
+        throw new PolicyFileError([{ file, line: 1, col: 1, field: '', message }]);
+    }
     if (!validateSchema(value)) {
         throw new PolicyFileError(schemaIssues(p, file, validateSchema.errors ?? []));
     }

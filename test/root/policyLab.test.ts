@@ -210,13 +210,19 @@ describe.skipIf(!isRoot)('policy lifecycle in the embedded lab (root: real agent
             schema: good.replace(/^mode: enforce/m, 'mode: enforced'),
             state: good.replace(/state: allowed/, 'state: maybe'),
             truncated: good.slice(0, good.indexOf('links:') + 20) + '\n  - { id: cut',
+            // A typo in a member's host would govern nothing while the file says enforce.
+            member: good.replace(/- host: db\n/, '- host: dbx\n'),
         };
         for (const [what, text] of Object.entries(bad)) {
             const f = path.join(dir, `${what}.palisade.yaml`);
             fs.writeFileSync(f, text);
             const r = palisade('policy', 'apply', f);
             expect(r.status, what).not.toBe(0);
-            expect(r.stderr, what).toMatch(new RegExp(`${what}\\.palisade\\.yaml:\\d+:\\d+: `));
+            expect(r.stderr, what).toMatch(
+                what === 'member'
+                    ? /members\[0\]\.host "dbx" is not a host of this fleet/
+                    : new RegExp(`${what}\\.palisade\\.yaml:\\d+:\\d+: `),
+            );
         }
         expect(connectFromWeb()).toBe('timeout');
         expect(await apiRequests(20)).toBe(20);
