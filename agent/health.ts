@@ -29,7 +29,9 @@ export async function runCanary(
     } catch (err) {
         return { ok: false, problem: `cannot create canary cgroup: ${String(err)}` };
     }
-    const code = `require('dgram').createSocket('udp4').connect(${CANARY_PORT}, '127.0.0.1', () => process.exit(0))`;
+    const code =
+        `require('dgram').createSocket('udp4')` +
+        `.connect(${CANARY_PORT}, '127.0.0.1', () => process.exit(0))`;
     // The child moves itself into the canary cgroup before exec, so its connect is made there.
     const child = spawn(
         '/bin/sh',

@@ -222,7 +222,8 @@ async function apply(file: string, values: Values): Promise<number> {
         const warnings = new Set<string>();
         for (const { host, result } of results) {
             process.stdout.write(
-                `${safe(host)}: ${verb} ${policy.app} (${policy.mode}), ${result.entries} kernel entries\n`,
+                `${safe(host)}: ${verb} ${policy.app} (${policy.mode}), ` +
+                    `${result.entries} kernel entries\n`,
             );
             for (const w of result.warnings) warnings.add(w);
         }
@@ -249,15 +250,20 @@ async function replay(file: string, values: Values): Promise<number> {
 
 function printReplay(app: string, r: Awaited<ReturnType<typeof replayPolicy>>): void {
     process.stdout.write(
-        `replay of ${app} under enforce: ${r.evaluated} flow(s) evaluated, ${r.dropped.length} would be dropped\n`,
+        `replay of ${app} under enforce: ${r.evaluated} flow(s) evaluated, ` +
+            `${r.dropped.length} would be dropped\n`,
     );
     for (const d of r.dropped) {
         const f = d.flow;
-        const arrow = f.direction === 'egress' ? '→' : '←';
-        process.stdout.write(
-            `  ${safe(d.host)} ${safe(identityLabel(f.local))} ${arrow} ${safe(f.remoteAddress)}:${f.port}/${f.protocol} ` +
-                `×${f.count} (${safe(d.rule ?? 'default-deny')})\n`,
-        );
+        // Client first, as people read a connection: who → whom:port.
+        const local = safe(identityLabel(f.local));
+        const remote = safe(f.remoteAddress);
+        const edge =
+            f.direction === 'egress'
+                ? `${local} → ${remote}:${f.port}/${f.protocol}`
+                : `${remote} → ${local}:${f.port}/${f.protocol}`;
+        const rule = safe(d.rule ?? 'default-deny');
+        process.stdout.write(`  on ${safe(d.host)}: ${edge} ×${f.count} (${rule})\n`);
     }
     const last = r.lastAlertAt ? `${formatWhen(r.lastAlertAt)} ago` : 'never';
     process.stdout.write(`last alert for ${app}: ${last}\n`);
@@ -292,7 +298,8 @@ async function mode(target: 'enforce' | 'monitor', values: Values): Promise<numb
             printReplay(app, r);
             if (r.dropped.length > 0 && !values.force) {
                 process.stderr.write(
-                    `palisade: refusing to enforce ${app}: ${r.dropped.length} recorded flow(s) would be dropped ` +
+                    `palisade: refusing to enforce ${app}: ${r.dropped.length} recorded ` +
+                        `flow(s) would be dropped ` +
                         `(allow them in ${file}, or pass --force)\n`,
                 );
                 return 3;
@@ -323,8 +330,9 @@ function formatAudit(r: AuditRecord): string {
     const remote = r.remoteHost ? `${r.remoteHost} (${r.remoteAddress})` : r.remoteAddress;
     const peerPort = r.remotePort !== undefined ? ` from port ${r.remotePort}` : '';
     return (
-        `${new Date(r.at).toISOString()} ${safe(r.host)} ${r.verdict.padEnd(10)} ${safe(r.app)} (${r.mode}) ` +
-        `${safe(identityLabel(r.local))} ${arrow} ${safe(remote)}:${r.port}/${r.protocol}${peerPort} ` +
+        `${new Date(r.at).toISOString()} ${safe(r.host)} ${r.verdict.padEnd(10)} ` +
+        `${safe(r.app)} (${r.mode}) ${safe(identityLabel(r.local))} ${arrow} ` +
+        `${safe(remote)}:${r.port}/${r.protocol}${peerPort} ` +
         `[${safe(r.rule)}] pid ${r.pid}`
     );
 }

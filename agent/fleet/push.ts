@@ -63,7 +63,8 @@ export async function pushPolicy(
             strangers
                 .map(
                     ({ m, i }) =>
-                        `${source}: members[${i}].host "${m.host}" is not a host of this fleet (${known})`,
+                        `${source}: members[${i}].host "${m.host}" is not a host of this ` +
+                        `fleet (${known})`,
                 )
                 .join('; '),
             [],

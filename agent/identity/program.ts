@@ -20,8 +20,10 @@ export interface Program {
 }
 
 // Interpreters whose identity is the script they run, not the interpreter alone.
-const INTERPRETER =
-    /^(node|nodejs|python[0-9.]*|ruby[0-9.]*|perl[0-9.]*|bash|sh|dash|zsh|php[0-9.]*|deno|bun|java)$/;
+const INTERPRETER = new RegExp(
+    '^(node|nodejs|python[0-9.]*|ruby[0-9.]*|perl[0-9.]*|' +
+        'bash|sh|dash|zsh|php[0-9.]*|deno|bun|java)$',
+);
 
 interface Grammar {
     /** Options that take the next argument as a value, not as the script. */

@@ -158,7 +158,8 @@ export function compile(policies: Policy[], ctx: CompileContext): Compiled {
         if (prev && prev.verdict !== r.verdict && r.direction === 1) {
             out.warnings.push(
                 `ingress port ${r.port}: links ${out.names.get(prev.rule)?.link} and ` +
-                    `${out.names.get(r.rule)?.link} share a peer address; the kernel keeps the allowed one`,
+                    `${out.names.get(r.rule)?.link} share a peer address; ` +
+                    'the kernel keeps the allowed one',
             );
         }
         if (!prev || (rank[r.verdict] ?? 0) > (rank[prev.verdict] ?? 0)) entries.set(key, r);
