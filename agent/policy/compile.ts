@@ -66,11 +66,20 @@ function matchesHost(p: ProcessPattern, host: string, zone: string): boolean {
     return (p.host === undefined || p.host === host) && (p.zone === undefined || p.zone === zone);
 }
 
+/**
+ * A cgroup belongs to a unit when the unit is one of its path components: the unit's own
+ * cgroup and everything below it. A process that creates a child cgroup (named
+ * `x.scope`, say) inside its unit stays governed as that unit.
+ */
+function inUnit(c: HostCgroup, unit: string | undefined): boolean {
+    return unit !== undefined && c.path.split('/').includes(unit);
+}
+
 function memberCgroups(policy: Policy, ctx: CompileContext): HostCgroup[] {
-    const units = new Set(
-        policy.members.filter((m) => matchesHost(m, ctx.host, ctx.zone)).map((m) => m.unit),
-    );
-    return ctx.cgroups.filter((c) => c.unit !== undefined && units.has(c.unit));
+    const units = policy.members
+        .filter((m) => matchesHost(m, ctx.host, ctx.zone))
+        .map((m) => m.unit);
+    return ctx.cgroups.filter((c) => units.some((u) => inUnit(c, u)));
 }
 
 function isLoopbackOrLinkLocal(a: string): boolean {
@@ -206,7 +215,7 @@ function compileLink(
         isExternal(p)
             ? []
             : matchesHost(p, ctx.host, ctx.zone)
-              ? members.filter((c) => p.unit === undefined || c.unit === p.unit)
+              ? members.filter((c) => p.unit === undefined || inUnit(c, p.unit))
               : [];
 
     // Egress: the client is one of this app's processes on this host.

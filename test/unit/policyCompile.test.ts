@@ -92,6 +92,26 @@ describe('policy compilation', () => {
         ).toBe(Outcome.observed);
     });
 
+    it('keeps governing a process that moved into a child cgroup of its unit', () => {
+        const ctx = {
+            ...db,
+            cgroups: [
+                ...db.cgroups,
+                { id: 12n, path: '/redis.service/escape.scope', unit: 'escape.scope' },
+            ],
+        };
+        const c = compile([policy([link('api', { client: { host: 'api' }, server })])], ctx);
+        expect(c.cgroups.map((g) => g.cgroupId)).toEqual([10n, 12n]);
+        const e = new Evaluator(c).evaluate({
+            direction: 'ingress',
+            protocol: 'tcp',
+            cgroupId: 12n,
+            remoteAddress: '10.213.0.3',
+            port: 6379,
+        });
+        expect(e.outcome).toBe(Outcome.allow);
+    });
+
     it('names the denied link in its decision, and keeps an allowed peer that shares the address', () => {
         const c = compile(
             [
