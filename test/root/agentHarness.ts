@@ -79,12 +79,22 @@ export async function startHarness(name: string): Promise<Harness> {
         return child;
     };
 
+    let first: ChildProcess;
+    try {
+        first = await launch();
+    } catch (err) {
+        // A harness that never started still leaves nothing behind.
+        removeCgroupTree(cgroup);
+        fs.rmSync(pinDir, { recursive: true, force: true });
+        fs.rmSync(dir, { recursive: true, force: true });
+        throw err;
+    }
     const h: Harness = {
         name,
         cgroup,
         pinDir,
         socket,
-        agent: await launch(),
+        agent: first,
         client: undefined as unknown as AgentClient,
         log: () => fs.readFileSync(logFile, 'utf8'),
         inCgroup(unit, script, env = {}) {
