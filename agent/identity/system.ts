@@ -35,6 +35,33 @@ export class Users {
     }
 }
 
+/**
+ * Every cgroup at or below `root`, with its id (cgroup v2 ids are the inode numbers of the
+ * cgroup directories) and its path relative to `root` (`/` for root itself).
+ */
+export function walkCgroups(root: string, maxDepth = 12): { id: bigint; path: string }[] {
+    const out: { id: bigint; path: string }[] = [];
+    const walk = (dir: string, depth: number) => {
+        let st: fs.BigIntStats;
+        try {
+            st = fs.statSync(dir, { bigint: true });
+        } catch {
+            return;
+        }
+        out.push({ id: st.ino, path: '/' + path.relative(root, dir) });
+        if (depth >= maxDepth) return;
+        let entries: fs.Dirent[] = [];
+        try {
+            entries = fs.readdirSync(dir, { withFileTypes: true });
+        } catch {
+            return;
+        }
+        for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name), depth + 1);
+    };
+    walk(root, 0);
+    return out;
+}
+
 /** cgroup v2 ids are the inode numbers of the cgroup directories. */
 export class Cgroups {
     private byId = new Map<string, string>();
@@ -62,25 +89,7 @@ export class Cgroups {
     }
 
     private scan(): void {
-        const walk = (dir: string, depth: number) => {
-            let st: fs.BigIntStats;
-            try {
-                st = fs.statSync(dir, { bigint: true });
-            } catch {
-                return;
-            }
-            const rel = '/' + path.relative(this.mount, dir);
-            this.byId.set(st.ino.toString(), rel === '/' ? '/' : rel);
-            if (depth > 12) return;
-            let entries: fs.Dirent[] = [];
-            try {
-                entries = fs.readdirSync(dir, { withFileTypes: true });
-            } catch {
-                return;
-            }
-            for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name), depth + 1);
-        };
-        walk(this.mount, 0);
+        for (const c of walkCgroups(this.mount)) this.byId.set(c.id.toString(), c.path);
     }
 }
 
