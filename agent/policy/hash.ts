@@ -1,4 +1,4 @@
-// Program hashes as the datapath computes them at exec (bpf/palisade.bpf.c, program_hashes):
+// Program hashes as the datapath computes them at exec (bpf/program.bpf.h, program_hashes):
 // FNV-1a 64 of the binary path, mixed with the script path's hash for interpreters.
 // The kernel and this file must agree byte for byte; test/root/enforce.test.ts proves it.
 
