@@ -1,6 +1,5 @@
 // `palisade policy|mode|alerts|audit`: the policy lifecycle from a terminal.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Fleet } from '../fleet/fleet';
 import { identityLabel } from '../fleet/identity';
 import { HostClient, pushPolicy, replayPolicy } from '../fleet/push';
@@ -8,11 +7,11 @@ import { mergeLinks, parsePolicy, renderPolicy, setLinkState, setMode } from '..
 import { parseEdgeLog } from '../policy/flowLog';
 import { defaultMembers, inferPolicy } from '../policy/infer';
 import type { LinkState, ProcessPattern } from '../policy/types';
-import type { Alert, AuditRecord, FleetGraph } from '../protocol';
+import type { FleetGraph } from '../protocol';
+import { alerts, audit } from './reports';
+import { closeAll, connect, parse, Values } from './session';
 import { formatWhen, parseSince } from './time';
 import { safe } from './format';
-import { selectTargets } from './targets';
-import { describeError } from '../remote/errors';
 
 export const POLICY_COMMANDS = ['policy', 'mode', 'alerts', 'audit'] as const;
 
@@ -44,35 +43,6 @@ const STATE_OF: Record<string, LinkState> = {
     alert: 'alert',
 };
 
-const options = {
-    host: { type: 'string' },
-    'ssh-config': { type: 'string' },
-    lab: { type: 'boolean' },
-    local: { type: 'boolean' },
-    socket: { type: 'string' },
-    json: { type: 'boolean' },
-    app: { type: 'string' },
-    owner: { type: 'string' },
-    member: { type: 'string', multiple: true },
-    out: { type: 'string' },
-    'from-log': { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    since: { type: 'string' },
-    link: { type: 'string', multiple: true },
-    all: { type: 'boolean' },
-    except: { type: 'string', multiple: true },
-    push: { type: 'boolean' },
-    file: { type: 'string' },
-    force: { type: 'boolean' },
-    follow: { type: 'boolean' },
-} as const;
-
-type Values = ReturnType<typeof parse>['values'];
-
-function parse(argv: string[]) {
-    return parseArgs({ args: argv, allowPositionals: true, options });
-}
-
 export class UsageError extends Error {}
 
 export async function runPolicyCli(argv: string[]): Promise<number> {
@@ -101,34 +71,6 @@ export async function runPolicyCli(argv: string[]): Promise<number> {
 function need(value: string | undefined, what: string): string {
     if (!value) throw new UsageError(`usage: palisade ${what}`);
     return value;
-}
-
-async function connect(values: Values): Promise<HostClient[]> {
-    const targets = selectTargets({
-        ...(values.host !== undefined ? { host: values.host } : {}),
-        ...(values['ssh-config'] !== undefined ? { sshConfig: values['ssh-config'] } : {}),
-        ...(values.socket !== undefined ? { socket: values.socket } : {}),
-        lab: values.lab ?? false,
-        local: values.local ?? false,
-    });
-    // Policy must reach every host or none: one unreachable target stops the command, and
-    // the sessions that did open are closed so that the process can exit.
-    const results = await Promise.allSettled(
-        targets.map(async (t) => ({ name: t.name, client: await t.connect() })),
-    );
-    const opened = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    const failed = results.flatMap((r, i) =>
-        r.status === 'rejected' ? [`${targets[i]!.name}: ${describeError(r.reason)}`] : [],
-    );
-    if (failed.length > 0) {
-        closeAll(opened);
-        throw new Error(failed.join('; '));
-    }
-    return opened;
-}
-
-function closeAll(hosts: HostClient[]): void {
-    for (const h of hosts) h.client.close();
 }
 
 async function fleetGraph(hosts: HostClient[]): Promise<FleetGraph> {
@@ -313,89 +255,4 @@ async function mode(target: 'enforce' | 'monitor', values: Values): Promise<numb
     } finally {
         closeAll(hosts);
     }
-}
-
-function formatAlert(a: Alert): string {
-    const arrow = a.direction === 'egress' ? '→' : '←';
-    const remote = a.remoteHost ? `${a.remoteHost} (${a.remoteAddress})` : a.remoteAddress;
-    return (
-        `${a.severity === 'high' ? 'HIGH ' : ''}${safe(a.owner)} / ${safe(a.app)}: ${a.verdict} ` +
-        `${safe(identityLabel(a.local))} ${arrow} ${safe(remote)}:${a.port}/${a.protocol} ` +
-        `×${a.count} [${safe(a.rule)}, ${a.state}] last ${new Date(a.lastSeen).toISOString()}`
-    );
-}
-
-function formatAudit(r: AuditRecord): string {
-    const arrow = r.direction === 'egress' ? '→' : '←';
-    const remote = r.remoteHost ? `${r.remoteHost} (${r.remoteAddress})` : r.remoteAddress;
-    const peerPort = r.remotePort !== undefined ? ` from port ${r.remotePort}` : '';
-    return (
-        `${new Date(r.at).toISOString()} ${safe(r.host)} ${r.verdict.padEnd(10)} ` +
-        `${safe(r.app)} (${r.mode}) ${safe(identityLabel(r.local))} ${arrow} ` +
-        `${safe(remote)}:${r.port}/${r.protocol}${peerPort} ` +
-        `[${safe(r.rule)}] pid ${r.pid}`
-    );
-}
-
-async function alerts(values: Values): Promise<number> {
-    const hosts = await connect(values);
-    const all = (await Promise.all(hosts.map((h) => h.client.alerts()))).flat();
-    all.sort(
-        (a, b) =>
-            `${a.owner}${a.app}`.localeCompare(`${b.owner}${b.app}`) || b.lastSeen - a.lastSeen,
-    );
-    if (values.json) process.stdout.write(JSON.stringify(all, null, 2) + '\n');
-    else for (const a of all) process.stdout.write(formatAlert(a) + '\n');
-    if (!values.follow) {
-        closeAll(hosts);
-        return 0;
-    }
-    await follow(hosts, (c) =>
-        c.onAlert((a) =>
-            process.stdout.write((values.json ? JSON.stringify(a) : formatAlert(a)) + '\n'),
-        ),
-    );
-    return 0;
-}
-
-async function audit(values: Values): Promise<number> {
-    const since = values.since ? parseSince(values.since) : undefined;
-    const hosts = await connect(values);
-    const all = (
-        await Promise.all(hosts.map((h) => h.client.audit(since ? { since } : {})))
-    ).flat();
-    all.sort((a, b) => a.at - b.at);
-    if (values.json) process.stdout.write(JSON.stringify(all, null, 2) + '\n');
-    else for (const r of all) process.stdout.write(formatAudit(r) + '\n');
-    if (!values.follow) {
-        closeAll(hosts);
-        return 0;
-    }
-    await follow(hosts, (c) =>
-        c.onAudit((r) =>
-            process.stdout.write((values.json ? JSON.stringify(r) : formatAudit(r)) + '\n'),
-        ),
-    );
-    return 0;
-}
-
-/** Streams notifications until interrupted or every agent is gone. */
-async function follow(
-    hosts: HostClient[],
-    listen: (c: HostClient['client']) => void,
-): Promise<void> {
-    await Promise.all(
-        hosts.map(async (h) => {
-            listen(h.client);
-            await h.client.subscribe(() => undefined);
-        }),
-    );
-    await new Promise<void>((resolve) => {
-        let open = hosts.length;
-        for (const h of hosts) h.client.onClose(() => --open === 0 && resolve());
-        process.once('SIGINT', () => {
-            closeAll(hosts);
-            resolve();
-        });
-    });
 }

@@ -1,0 +1,62 @@
+// Options and agent sessions shared by the policy, alerts and audit commands.
+import { parseArgs } from 'node:util';
+import type { HostClient } from '../fleet/push';
+import { describeError } from '../remote/errors';
+import { selectTargets } from './targets';
+
+const options = {
+    host: { type: 'string' },
+    'ssh-config': { type: 'string' },
+    lab: { type: 'boolean' },
+    local: { type: 'boolean' },
+    socket: { type: 'string' },
+    json: { type: 'boolean' },
+    app: { type: 'string' },
+    owner: { type: 'string' },
+    member: { type: 'string', multiple: true },
+    out: { type: 'string' },
+    'from-log': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    since: { type: 'string' },
+    link: { type: 'string', multiple: true },
+    all: { type: 'boolean' },
+    except: { type: 'string', multiple: true },
+    push: { type: 'boolean' },
+    file: { type: 'string' },
+    force: { type: 'boolean' },
+    follow: { type: 'boolean' },
+} as const;
+
+export type Values = ReturnType<typeof parse>['values'];
+
+export function parse(argv: string[]) {
+    return parseArgs({ args: argv, allowPositionals: true, options });
+}
+
+export async function connect(values: Values): Promise<HostClient[]> {
+    const targets = selectTargets({
+        ...(values.host !== undefined ? { host: values.host } : {}),
+        ...(values['ssh-config'] !== undefined ? { sshConfig: values['ssh-config'] } : {}),
+        ...(values.socket !== undefined ? { socket: values.socket } : {}),
+        lab: values.lab ?? false,
+        local: values.local ?? false,
+    });
+    // Policy must reach every host or none: one unreachable target stops the command, and
+    // the sessions that did open are closed so that the process can exit.
+    const results = await Promise.allSettled(
+        targets.map(async (t) => ({ name: t.name, client: await t.connect() })),
+    );
+    const opened = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = results.flatMap((r, i) =>
+        r.status === 'rejected' ? [`${targets[i]!.name}: ${describeError(r.reason)}`] : [],
+    );
+    if (failed.length > 0) {
+        closeAll(opened);
+        throw new Error(failed.join('; '));
+    }
+    return opened;
+}
+
+export function closeAll(hosts: HostClient[]): void {
+    for (const h of hosts) h.client.close();
+}
