@@ -31,9 +31,13 @@ export const DEFAULT_SSH_CONFIG = join(homedir(), '.ssh', 'config');
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 const MAX_INCLUDE_DEPTH = 16;
 
-/** Reads a config with its Include lines inlined (ssh-config does not follow them). */
-export function loadSshConfig(file: string): SSHConfig {
-    return SSHConfig.parse(expandIncludes(resolve(file), 0));
+/**
+ * Reads a config with its Include lines inlined (ssh-config does not follow them). Given the
+ * alias being resolved, an Include inside a Host block is followed only when that block
+ * matches the alias, as OpenSSH does; without one (listing hosts), every Include is.
+ */
+export function loadSshConfig(file: string, alias?: string): SSHConfig {
+    return SSHConfig.parse(expandIncludes(resolve(file), 0, [], alias));
 }
 
 /** Concrete aliases (Host entries without wildcards or negation) in file order. */
@@ -50,7 +54,10 @@ export function listHosts(file: string = DEFAULT_SSH_CONFIG): string[] {
 }
 
 export function resolveHost(alias: string, file: string = DEFAULT_SSH_CONFIG): SshTarget {
-    const computed = loadSshConfig(file).compute(alias, { ignoreCase: true, matchExec: false });
+    const computed = loadSshConfig(file, alias).compute(alias, {
+        ignoreCase: true,
+        matchExec: false,
+    });
     const one = (key: string): string | undefined => {
         const v = computed[key];
         return Array.isArray(v) ? v[0] : v;
@@ -144,7 +151,7 @@ function valueList(value: Directive['value']): string[] {
     return value.map((v) => v.val);
 }
 
-function expandIncludes(file: string, depth: number, stack: string[] = []): string {
+function expandIncludes(file: string, depth: number, stack: string[] = [], alias?: string): string {
     // ssh itself only stops at a depth limit; naming the cycle tells the user what to fix.
     const seen = stack.indexOf(file);
     if (seen >= 0) {
@@ -164,18 +171,51 @@ function expandIncludes(file: string, depth: number, stack: string[] = []): stri
         throw new RemoteError('config', basename(file), `${file}: Include nested too deeply`);
     }
 
+    // The Host or Match line whose block we are in: an Include belongs to it.
+    let header: string | undefined;
     return text
         .split('\n')
         .map((line) => {
+            if (/^\s*(host|match)\s*[=\s]/i.test(line)) header = line;
             const m = /^\s*include\s*[=\s]\s*(.+)$/i.exec(line);
             if (!m?.[1]) return line;
-            return m[1]
+            if (alias !== undefined && header !== undefined && !blockMatches(header, alias)) {
+                return '';
+            }
+            const included = m[1]
                 .split(/\s+/)
                 .flatMap((pattern) => globFiles(includePath(pattern, file)))
-                .map((included) => expandIncludes(included, depth + 1, [...stack, file]))
+                .map((f) => expandIncludes(f, depth + 1, [...stack, file], alias))
                 .join('\n');
+            // The lines after the Include are still in the enclosing block, not in the
+            // included file's last one.
+            return header === undefined ? included : `${included}\n${header}`;
         })
         .join('\n');
+}
+
+/** Whether a `Host` (or `Match all`) line applies to `alias`; other Match criteria do not. */
+function blockMatches(header: string, alias: string): boolean {
+    const m = /^\s*(host|match)\s*[=\s]\s*(.*)$/i.exec(header);
+    if (!m) return false;
+    const words = (m[2] ?? '').split(/[\s,]+/).filter(Boolean);
+    if (m[1]!.toLowerCase() === 'match') return words.length === 1 && words[0] === 'all';
+    let matched = false;
+    for (const w of words) {
+        const negated = w.startsWith('!');
+        if (!globMatch(negated ? w.slice(1) : w, alias)) continue;
+        if (negated) return false;
+        matched = true;
+    }
+    return matched;
+}
+
+function globMatch(pattern: string, value: string): boolean {
+    const re = pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.');
+    return new RegExp(`^${re}$`, 'i').test(value);
 }
 
 /** Relative Include paths are relative to ~/.ssh for user configs, as in ssh_config(5). */

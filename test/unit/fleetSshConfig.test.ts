@@ -16,8 +16,14 @@ writeFileSync(
     ['Host db', '    HostName 10.77.0.4', '    Port 2204', ''].join('\n'),
 );
 writeFileSync(
+    join(dir, 'conf.d', 'jumpy-only.inc'),
+    ['    User jumper', 'Host db', '    User leaked', ''].join('\n'),
+);
+writeFileSync(
     config,
     [
+        // At the top, outside any Host block: applies to every host.
+        `Include ${dir}/conf.d/*.conf`,
         'Host web api',
         '    HostName 10.77.0.2',
         '    Port 2202',
@@ -28,7 +34,9 @@ writeFileSync(
         '    StrictHostKeyChecking accept-new',
         'Host jumpy',
         '    ProxyJump bastion',
-        `Include ${dir}/conf.d/*.conf`,
+        // Inside a Host block: only for hosts that block matches (ssh_config(5)).
+        `Include ${dir}/conf.d/jumpy-only.inc`,
+        '    Port 2299',
         'Host *.example !skip.example',
         '    User pattern',
         'Host *',
@@ -38,6 +46,12 @@ writeFileSync(
 );
 
 describe('resolveHost', () => {
+    it('follows an Include inside a Host block only for hosts that block matches', () => {
+        expect(resolveHost('jumpy', config)).toMatchObject({ user: 'jumper', port: 2299 });
+        // Neither the included Host db block nor the lines after the Include leak out.
+        expect(resolveHost('db', config)).toMatchObject({ user: 'fallback', port: 2204 });
+    });
+
     it('applies HostName, Port, User, IdentityFile with ~ and %h, and known_hosts files', () => {
         const t = resolveHost('web', config);
         expect(t).toMatchObject({
@@ -94,6 +108,6 @@ describe('jumpHosts', () => {
 
 describe('listHosts', () => {
     it('lists concrete aliases, skipping patterns and negations, including included files', () => {
-        expect(listHosts(config)).toEqual(['web', 'api', 'jumpy', 'db']);
+        expect(listHosts(config)).toEqual(['db', 'web', 'api', 'jumpy']);
     });
 });
