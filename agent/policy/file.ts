@@ -103,6 +103,10 @@ function pointerToPath(pointer: string): PathPart[] {
         .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
+function param<T>(e: ErrorObject, name: string): T {
+    return (e.params as Record<string, T>)[name] as T;
+}
+
 function describe(e: ErrorObject): string {
     switch (e.keyword) {
         case 'enum':
@@ -110,11 +114,11 @@ function describe(e: ErrorObject): string {
                 .map((v) => JSON.stringify(v))
                 .join(', ')}`;
         case 'const':
-            return `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
+            return `must be ${JSON.stringify(param<unknown>(e, 'allowedValue'))}`;
         case 'additionalProperties':
-            return `unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+            return `unknown field "${param<string>(e, 'additionalProperty')}"`;
         case 'required':
-            return `missing required field "${(e.params as { missingProperty: string }).missingProperty}"`;
+            return `missing required field "${param<string>(e, 'missingProperty')}"`;
         default:
             return e.message ?? 'is invalid';
     }
