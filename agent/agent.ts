@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import { Datapath } from './bpf/datapath';
 import { Counter, FlowEvent, Outcome } from './bpf/layout';
 import { FlowTable } from './flows';
-import { CANARY_PORT, runCanary } from './health';
+import { allProbed, Probe, probeOf, runCanary } from './health';
 import { IdentityResolver } from './identity/resolver';
 import type { Logger } from './log';
 import { PolicyEngine } from './policy/engine';
@@ -47,7 +47,7 @@ export class Agent {
     private readonly table: FlowTable;
     private readonly resolver: IdentityResolver;
     private readonly timers: NodeJS.Timeout[] = [];
-    private readonly waiters = new Map<number, () => void>();
+    private canary: { pid: number; seen: Set<Probe>; done: () => void } | undefined;
     private readonly canaryPids = new Set<number>();
     private problems: string[] = [];
     private identityMisses = 0;
@@ -152,12 +152,15 @@ export class Agent {
 
     private onFlowEvent(ev: FlowEvent): void {
         const { key } = ev;
-        const waiter = this.waiters.get(key.tgid);
-        if (waiter && key.port === CANARY_PORT) {
-            this.canaryPids.add(key.tgid);
-            waiter();
+        // The canary's own events prove the hooks; they are not flows.
+        if (this.canaryPids.has(key.tgid)) {
+            const probe = probeOf(key.direction, key.proto, key.port);
+            if (probe && this.canary?.pid === key.tgid) {
+                this.canary.seen.add(probe);
+                if (allProbed(this.canary.seen)) this.canary.done();
+            }
+            return;
         }
-        if (this.canaryPids.has(key.tgid)) return;
 
         const resolved = this.resolver.resolve(ev);
         if (resolved.miss) this.identityMisses++;
@@ -198,16 +201,16 @@ export class Agent {
         const result = await runCanary(
             this.opts.cgroupPath,
             (pid, timeoutMs) =>
-                new Promise<boolean>((resolve) => {
-                    const timer = setTimeout(() => {
-                        this.waiters.delete(pid);
-                        resolve(false);
-                    }, timeoutMs);
-                    this.waiters.set(pid, () => {
+                new Promise<Set<Probe>>((resolve) => {
+                    const seen = new Set<Probe>();
+                    this.canaryPids.add(pid);
+                    const finish = () => {
                         clearTimeout(timer);
-                        this.waiters.delete(pid);
-                        resolve(true);
-                    });
+                        this.canary = undefined;
+                        resolve(seen);
+                    };
+                    const timer = setTimeout(finish, timeoutMs);
+                    this.canary = { pid, seen, done: finish };
                 }),
         );
         // Canary pids are ignored only while their canary runs: the pid may be reused later.

@@ -64,13 +64,16 @@ async function statusWhen(agent: Agent, pred: (s: AgentStatus) => boolean): Prom
 }
 
 /** bpf links attached to the cgroup whose directory inode is `ino`. */
-function linksOn(cgroup: string): number[] {
+function linksOn(cgroup: string, attachType?: string): number[] {
     const ino = fs.statSync(cgroup).ino;
     const links = JSON.parse(execFileSync('bpftool', ['-j', 'link', 'show']).toString()) as {
         id: number;
         cgroup_id?: number;
+        attach_type?: string;
     }[];
-    return links.filter((l) => l.cgroup_id === ino).map((l) => l.id);
+    return links
+        .filter((l) => l.cgroup_id === ino && (!attachType || l.attach_type === attachType))
+        .map((l) => l.id);
 }
 
 describe.skipIf(skip !== '')(`self-check (root: real eBPF) ${skip}`, () => {
@@ -100,6 +103,17 @@ describe.skipIf(skip !== '')(`self-check (root: real eBPF) ${skip}`, () => {
         const text = formatStatus('local', s);
         expect(text).toContain('degraded');
         expect(text).toMatch(/problem: .*hooks not effective/);
+    }, 30_000);
+
+    it('names the one hook that stopped working when only it is detached', async () => {
+        const { agent, cgroup } = await startAgent('hone');
+        const ids = linksOn(cgroup, 'cgroup_udp4_sendmsg');
+        expect(ids).toHaveLength(1);
+        execFileSync('bpftool', ['link', 'detach', 'id', String(ids[0])]);
+
+        const s = await statusWhen(agent, (x) => x.health === 'degraded');
+        expect(s.problems.join('\n')).toMatch(/sendmsg4 not observed: hooks not effective/);
+        expect(s.problems.join('\n')).not.toMatch(/connect4|sock_ops/);
     }, 30_000);
 
     it('turns degraded when the guarded cgroup disappears', async () => {
