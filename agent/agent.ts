@@ -49,6 +49,7 @@ export class Agent {
     private readonly timers: NodeJS.Timeout[] = [];
     private canary: { pid: number; seen: Set<Probe>; done: () => void } | undefined;
     private readonly canaryPids = new Set<number>();
+    private canaryRunning = false;
     private problems: string[] = [];
     private identityMisses = 0;
     private readonly startedAt = Date.now();
@@ -198,6 +199,17 @@ export class Agent {
     }
 
     private async checkHealth(): Promise<void> {
+        // One canary at a time: a slow one must not be overtaken by the next interval's.
+        if (this.canaryRunning) return;
+        this.canaryRunning = true;
+        try {
+            await this.runHealthCheck();
+        } finally {
+            this.canaryRunning = false;
+        }
+    }
+
+    private async runHealthCheck(): Promise<void> {
         const result = await runCanary(
             this.opts.cgroupPath,
             (pid, timeoutMs) =>
