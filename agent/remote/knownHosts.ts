@@ -1,6 +1,7 @@
 // Host-key verification in the OpenSSH known_hosts format, so that Palisade trusts exactly
 // the keys `ssh` trusts and refuses what `ssh` refuses. A file we cannot read means we do
 // not know what is trusted: that fails closed, never open.
+import { matchesPatternList } from './patterns';
 import { createHash, createHmac } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -78,23 +79,7 @@ export function entryMatchesHost(entry: KnownHostEntry, host: string, port: numb
         return digest.toString('base64') === hmac;
     }
 
-    let matched = false;
-    for (const pattern of entry.hosts.split(',')) {
-        const negated = pattern.startsWith('!');
-        const body = negated ? pattern.slice(1) : pattern;
-        if (!globMatch(body.toLowerCase(), token.toLowerCase())) continue;
-        if (negated) return false;
-        matched = true;
-    }
-    return matched;
-}
-
-function globMatch(pattern: string, text: string): boolean {
-    const re = pattern
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.');
-    return new RegExp(`^${re}$`).test(text);
+    return matchesPatternList(entry.hosts.split(','), token);
 }
 
 /** OpenSSH's fingerprint form: `SHA256:` + unpadded base64 of the key blob's digest. */

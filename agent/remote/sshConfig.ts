@@ -1,5 +1,6 @@
 // Resolves host aliases the way `ssh` does, from the same files, so that a host that works
 // in a terminal works in Palisade with the same key, port and known_hosts.
+import { matchesPatternList } from './patterns';
 import { readFileSync, readdirSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
@@ -200,22 +201,7 @@ function blockMatches(header: string, alias: string): boolean {
     if (!m) return false;
     const words = (m[2] ?? '').split(/[\s,]+/).filter(Boolean);
     if (m[1]!.toLowerCase() === 'match') return words.length === 1 && words[0] === 'all';
-    let matched = false;
-    for (const w of words) {
-        const negated = w.startsWith('!');
-        if (!globMatch(negated ? w.slice(1) : w, alias)) continue;
-        if (negated) return false;
-        matched = true;
-    }
-    return matched;
-}
-
-function globMatch(pattern: string, value: string): boolean {
-    const re = pattern
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.');
-    return new RegExp(`^${re}$`, 'i').test(value);
+    return matchesPatternList(words, alias);
 }
 
 /** Relative Include paths are relative to ~/.ssh for user configs, as in ssh_config(5). */
