@@ -9,7 +9,7 @@ import { formatFlow, formatGraph, formatStatus, safe } from './format';
 import { PolicyFileError } from '../policy/file';
 import { isLabAction, runLab } from './lab';
 import { POLICY_COMMANDS, POLICY_USAGE, runPolicyCli, UsageError } from './policy';
-import { selectTargets, type Target } from './targets';
+import { TARGET_OPTIONS, targetsFrom, type Target } from './targets';
 
 const USAGE = `usage: palisade <command> [options]
 
@@ -44,12 +44,7 @@ async function main(argv: string[]): Promise<number> {
         args: argv,
         allowPositionals: true,
         options: {
-            host: { type: 'string' },
-            'ssh-config': { type: 'string' },
-            lab: { type: 'boolean' },
-            local: { type: 'boolean' },
-            socket: { type: 'string' },
-            json: { type: 'boolean' },
+            ...TARGET_OPTIONS,
             limit: { type: 'string' },
             help: { type: 'boolean', short: 'h' },
         },
@@ -71,13 +66,7 @@ async function main(argv: string[]): Promise<number> {
     if (limit !== undefined && (!Number.isInteger(limit) || limit <= 0)) {
         return usageError(`--limit needs a positive integer`);
     }
-    const targets = selectTargets({
-        ...(values.host !== undefined ? { host: values.host } : {}),
-        ...(values['ssh-config'] !== undefined ? { sshConfig: values['ssh-config'] } : {}),
-        ...(values.socket !== undefined ? { socket: values.socket } : {}),
-        lab: values.lab ?? false,
-        local: values.local ?? false,
-    });
+    const targets = targetsFrom(values);
     return command(targets, values.json ?? false, limit);
 }
 

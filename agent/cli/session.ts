@@ -2,15 +2,10 @@
 import { parseArgs } from 'node:util';
 import type { HostClient } from '../fleet/push';
 import { describeError } from '../remote/errors';
-import { selectTargets } from './targets';
+import { TARGET_OPTIONS, targetsFrom } from './targets';
 
 const options = {
-    host: { type: 'string' },
-    'ssh-config': { type: 'string' },
-    lab: { type: 'boolean' },
-    local: { type: 'boolean' },
-    socket: { type: 'string' },
-    json: { type: 'boolean' },
+    ...TARGET_OPTIONS,
     app: { type: 'string' },
     owner: { type: 'string' },
     member: { type: 'string', multiple: true },
@@ -34,13 +29,7 @@ export function parse(argv: string[]) {
 }
 
 export async function connect(values: Values): Promise<HostClient[]> {
-    const targets = selectTargets({
-        ...(values.host !== undefined ? { host: values.host } : {}),
-        ...(values['ssh-config'] !== undefined ? { sshConfig: values['ssh-config'] } : {}),
-        ...(values.socket !== undefined ? { socket: values.socket } : {}),
-        lab: values.lab ?? false,
-        local: values.local ?? false,
-    });
+    const targets = targetsFrom(values);
     // Policy must reach every host or none: one unreachable target stops the command, and
     // the sessions that did open are closed so that the process can exit.
     const results = await Promise.allSettled(

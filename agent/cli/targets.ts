@@ -14,6 +14,35 @@ export interface TargetOptions {
     socket?: string;
 }
 
+/** The command-line options that choose targets, shared by every command. */
+export const TARGET_OPTIONS = {
+    host: { type: 'string' },
+    'ssh-config': { type: 'string' },
+    lab: { type: 'boolean' },
+    local: { type: 'boolean' },
+    socket: { type: 'string' },
+    json: { type: 'boolean' },
+} as const;
+
+interface TargetValues {
+    host?: string;
+    'ssh-config'?: string;
+    socket?: string;
+    lab?: boolean;
+    local?: boolean;
+}
+
+/** Targets named by parsed TARGET_OPTIONS values. */
+export function targetsFrom(values: TargetValues): Target[] {
+    return selectTargets({
+        ...(values.host !== undefined ? { host: values.host } : {}),
+        ...(values['ssh-config'] !== undefined ? { sshConfig: values['ssh-config'] } : {}),
+        ...(values.socket !== undefined ? { socket: values.socket } : {}),
+        lab: values.lab ?? false,
+        local: values.local ?? false,
+    });
+}
+
 export interface Target {
     name: string;
     connect(): Promise<AgentClient>;

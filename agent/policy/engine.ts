@@ -212,43 +212,11 @@ export class PolicyEngine {
             name: `cidr:${d.remoteAddress}/${d.remoteAddress.includes(':') ? 128 : 32}`,
             address: d.remoteAddress,
         };
-        const [record] = this.audit.append([
-            {
-                at: d.at,
-                host: this.opts.host,
-                app: app.app,
-                mode: app.mode,
-                verdict,
-                rule: name?.link ?? 'default-deny',
-                direction: d.direction,
-                protocol: d.protocol,
-                local: d.local,
-                remote,
-                ...(remoteHost ? { remoteHost } : {}),
-                remoteAddress: d.remoteAddress,
-                ...(d.remotePort !== undefined ? { remotePort: d.remotePort } : {}),
-                port: d.port,
-                pid: d.pid,
-            },
-        ]);
-        if (record) this.opts.onAudit(record);
-        if (verdict === 'allow') return;
-
-        const state = name?.state ?? 'unlisted';
-        const { alert, isNew } = this.alerts.raise({
-            key: [
-                app.app,
-                name?.link ?? '-',
-                d.direction,
-                identityKey(d.local),
-                d.remoteAddress,
-                d.port,
-            ].join('|'),
+        // What the audit record and the alert both say about this decision.
+        const common = {
+            host: this.opts.host,
             app: app.app,
-            owner: app.owner,
-            severity: state === 'denied' ? 'high' : 'normal',
             verdict,
-            state,
             rule: name?.link ?? 'default-deny',
             direction: d.direction,
             protocol: d.protocol,
@@ -257,7 +225,34 @@ export class PolicyEngine {
             ...(remoteHost ? { remoteHost } : {}),
             remoteAddress: d.remoteAddress,
             port: d.port,
-            host: this.opts.host,
+        };
+        const [record] = this.audit.append([
+            {
+                ...common,
+                at: d.at,
+                mode: app.mode,
+                ...(d.remotePort !== undefined ? { remotePort: d.remotePort } : {}),
+                pid: d.pid,
+            },
+        ]);
+        if (record) this.opts.onAudit(record);
+        if (verdict === 'allow') return;
+
+        const state = name?.state ?? 'unlisted';
+        const key = [
+            app.app,
+            name?.link ?? '-',
+            d.direction,
+            identityKey(d.local),
+            d.remoteAddress,
+            d.port,
+        ];
+        const { alert, isNew } = this.alerts.raise({
+            ...common,
+            key: key.join('|'),
+            owner: app.owner,
+            severity: state === 'denied' ? 'high' : 'normal',
+            state,
             at: d.at,
         });
         this.opts.onAlert(alert);

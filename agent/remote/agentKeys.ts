@@ -63,5 +63,6 @@ export function publicBlobOf(file: string): Buffer | undefined {
 }
 
 export function describeKey(key: ParsedKey): string {
-    return `${key.type} ${fingerprint(key.getPublicSSH())}${key.comment ? ` (${key.comment})` : ''}`;
+    const comment = key.comment ? ` (${key.comment})` : '';
+    return `${key.type} ${fingerprint(key.getPublicSSH())}${comment}`;
 }

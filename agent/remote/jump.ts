@@ -28,7 +28,8 @@ function resolveHop(spec: string, target: SshTarget): SshTarget {
         throw new RemoteError(
             'unsupported',
             target.alias,
-            `${target.alias}: jump host ${name} has its own ProxyJump; list all hops on ${target.alias}`,
+            `${target.alias}: jump host ${name} has its own ProxyJump; ` +
+                `list all hops on ${target.alias}`,
         );
     }
     return {

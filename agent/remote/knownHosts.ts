@@ -129,7 +129,8 @@ export function loadKnownHosts(files: string[], alias: string): KnownHostEntry[]
             throw new RemoteError(
                 'known-hosts-unreadable',
                 alias,
-                `${alias}: cannot read known_hosts file ${file} (${code ?? 'error'}); refusing to connect`,
+                `${alias}: cannot read known_hosts file ${file} (${code ?? 'error'}); ` +
+                    'refusing to connect',
                 { file },
             );
         }

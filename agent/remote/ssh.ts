@@ -320,7 +320,8 @@ function exitError(host: string, code: number | null, signal: string | undefined
         return new RemoteError(
             'agent-missing',
             host,
-            `${host}: palisade-agent is not installed on the host (exit 127)${tail ? `: ${tail}` : ''}`,
+            `${host}: palisade-agent is not installed on the host (exit 127)` +
+                (tail ? `: ${tail}` : ''),
         );
     }
     const how = signal ? `signal ${signal}` : `exit ${code ?? '?'}`;

@@ -61,7 +61,8 @@ export class PolicyCommands {
         const entry = this.policies.update(uri, doc.getText());
         if (!entry.policy) {
             throw new Error(
-                `${vscode.workspace.asRelativePath(uri)} has ${entry.issues.length} problems; fix them before pushing`,
+                `${vscode.workspace.asRelativePath(uri)} has ${entry.issues.length} problems; ` +
+                    'fix them before pushing',
             );
         }
         const policy = entry.policy;

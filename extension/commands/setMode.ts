@@ -62,16 +62,16 @@ async function confirmEnforce(connection: FleetConnection, policy: Policy): Prom
 
     const lines = dropped.slice(0, MAX_SHOWN).map(({ host, flow }) => {
         const f = flow.flow;
-        return `${host}: ${identityLabel(f.local)} → ${f.remoteAddress}:${f.port}/${f.protocol} (${f.count}×)`;
+        const to = `${f.remoteAddress}:${f.port}/${f.protocol}`;
+        return `${host}: ${identityLabel(f.local)} → ${to} (${f.count}×)`;
     });
     if (dropped.length > MAX_SHOWN) lines.push(`… and ${dropped.length - MAX_SHOWN} more`);
     for (const l of lines) log.info(`replay ${policy.app}: ${l}`);
 
     const enforce = 'Enforce';
+    const count = dropped.length === 0 ? 'none' : String(dropped.length);
     const summary =
-        dropped.length === 0
-            ? `Enforcing ${policy.app} would have dropped none of ${evaluated} recorded flows.`
-            : `Enforcing ${policy.app} would have dropped ${dropped.length} of ${evaluated} recorded flows.`;
+        `Enforcing ${policy.app} would have dropped ${count} of ${evaluated} ` + 'recorded flows.';
     const answer = await vscode.window.showWarningMessage(
         summary,
         {

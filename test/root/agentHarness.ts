@@ -2,6 +2,7 @@
 // and socket, and removes all of it afterwards. Processes run "inside" that cgroup through
 // inCgroup(), which moves the shell into the cgroup before it execs anything.
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,6 +12,8 @@ import { AgentClient, connectLocalAgent } from '../../agent/remote/agentClient';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const isRoot = process.getuid?.() === 0;
+/** Appended to a root suite's title, so a skip says what the machine lacks. */
+export const NEEDS_ROOT = isRoot ? '' : ' (skipped: needs root for eBPF, cgroups and namespaces)';
 
 export interface Harness {
     name: string;
@@ -169,4 +172,23 @@ export function removeCgroupTree(dir: string): void {
         }
     };
     rm(dir);
+}
+
+const CGROUP_HOOKS = [
+    'inet_ingress',
+    'inet_sock_create',
+    'inet4_connect',
+    'inet6_connect',
+    'udp4_sendmsg',
+    'udp6_sendmsg',
+    'sock_ops',
+];
+
+/** Each of the datapath's cgroup hooks is attached to `cgroup` exactly once. */
+export function expectOneAttachmentPerHook(cgroup: string): void {
+    const shown = execFileSync('bpftool', ['cgroup', 'show', cgroup]).toString();
+    for (const hook of CGROUP_HOOKS) {
+        const lines = shown.split('\n').filter((l) => new RegExp(`cgroup_${hook}\\s`).test(l));
+        expect(lines, `${hook} in:\n${shown}`).toHaveLength(1);
+    }
 }

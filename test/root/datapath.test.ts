@@ -8,11 +8,18 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIZE } from '../../agent/bpf/layout';
 import type { ProcessIdentity } from '../../agent/protocol';
-import { Harness, isRoot, ROOT, startHarness } from './agentHarness';
+import {
+    expectOneAttachmentPerHook,
+    Harness,
+    isRoot,
+    NEEDS_ROOT,
+    ROOT,
+    startHarness,
+} from './agentHarness';
 
 const CURL = '/usr/bin/curl';
 
-describe.skipIf(!isRoot)('datapath (root: real eBPF)', () => {
+describe.skipIf(!isRoot)(`datapath (root: real eBPF)${NEEDS_ROOT}`, () => {
     let h: Harness;
     let server: http.Server;
     let port: number;
@@ -117,19 +124,7 @@ describe.skipIf(!isRoot)('datapath (root: real eBPF)', () => {
 
     it('restarts after kill -9 with exactly one attachment per hook', async () => {
         await h.restart('SIGKILL');
-        const shown = execFileSync('bpftool', ['cgroup', 'show', h.cgroup]).toString();
-        for (const hook of [
-            'inet_ingress',
-            'inet_sock_create',
-            'inet4_connect',
-            'inet6_connect',
-            'udp4_sendmsg',
-            'udp6_sendmsg',
-            'sock_ops',
-        ]) {
-            const lines = shown.split('\n').filter((l) => new RegExp(`cgroup_${hook}\\s`).test(l));
-            expect(lines, `${hook} in:\n${shown}`).toHaveLength(1);
-        }
+        expectOneAttachmentPerHook(h.cgroup);
         const status = await h.client.status();
         expect(status.health).toBe('ok');
     });

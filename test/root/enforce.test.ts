@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Policy, PolicyLink } from '../../agent/policy/types';
 import type { AuditRecord } from '../../agent/protocol';
-import { Harness, isRoot, startHarness } from './agentHarness';
+import { Harness, isRoot, NEEDS_ROOT, startHarness } from './agentHarness';
 
 const CURL = '/usr/bin/curl';
 const NODE = process.execPath;
@@ -33,7 +33,7 @@ function link(id: string, over: Partial<PolicyLink>): PolicyLink {
     } as PolicyLink;
 }
 
-describe.skipIf(!isRoot)('enforcement in the kernel (root: real eBPF)', () => {
+describe.skipIf(!isRoot)(`enforcement in the kernel (root: real eBPF)${NEEDS_ROOT}`, () => {
     let h: Harness;
     let allowed: { server: http.Server; port: number };
     let other: { server: http.Server; port: number };
@@ -123,7 +123,10 @@ describe.skipIf(!isRoot)('enforcement in the kernel (root: real eBPF)', () => {
     it('tells two scripts of one interpreter apart: allowing one does not allow the other', async () => {
         await apply(
             policy('enforce', [
-                link('a-ok', { client: { binary: NODE, script: scriptA }, ports: [allowed.port] }),
+                link('a-ok', {
+                    client: { binary: NODE, script: scriptA },
+                    ports: [allowed.port],
+                }),
             ]),
         );
         expect(await nodeConnect(scriptA, allowed.port)).toBe('connected');

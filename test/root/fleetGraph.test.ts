@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetEdge, FleetGraph, Identity, ProcessIdentity } from '../../agent/protocol';
-import { isRoot, ROOT } from './agentHarness';
+import { isRoot, NEEDS_ROOT, ROOT } from './agentHarness';
 import { expectLabGone, labPids } from './labCheck';
 
 const NODE = process.execPath;
@@ -60,7 +60,7 @@ const PROGRAMS: Record<string, string[]> = {
 };
 
 describe.skipIf(!isRoot)(
-    'fleet graph of the embedded lab (root: real agents, sshd, services)',
+    `fleet graph of the embedded lab (root: real agents, sshd, services)${NEEDS_ROOT}`,
     () => {
         let graph: FleetGraph;
 

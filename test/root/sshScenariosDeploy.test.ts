@@ -14,7 +14,8 @@ import { expectLabGone, labPids } from './labCheck';
 
 const SSH_CONFIG = '/run/palisade-lab/ssh_config';
 const DIST = path.join(ROOT, 'dist');
-const built = existsSync(path.join(DIST, 'agent.js')) && existsSync(path.join(DIST, 'palisade.bpf.o'));
+const built =
+    existsSync(path.join(DIST, 'agent.js')) && existsSync(path.join(DIST, 'palisade.bpf.o'));
 const skip = !isRoot ? 'needs root' : !built ? 'needs dist/ (node scripts/build.mjs)' : '';
 
 function lab(verb: string) {
@@ -34,57 +35,60 @@ async function deployTo(alias: string) {
     }
 }
 
-describe.skipIf(skip !== '')(`Deploy Agent to a lab host ${skip ? `(skipped: ${skip})` : ''}`, () => {
-    beforeAll(() => {
-        lab('down');
-        const up = lab('up');
-        expect(up.status, up.stderr + up.stdout).toBe(0);
-    });
+describe.skipIf(skip !== '')(
+    `Deploy Agent to a lab host ${skip ? `(skipped: ${skip})` : ''}`,
+    () => {
+        beforeAll(() => {
+            lab('down');
+            const up = lab('up');
+            expect(up.status, up.stderr + up.stdout).toBe(0);
+        });
 
-    afterAll(() => {
-        const pids = labPids();
-        const down = lab('down');
-        expect(down.status, down.stderr).toBe(0);
-        expectLabGone(pids);
-    });
+        afterAll(() => {
+            const pids = labPids();
+            const down = lab('down');
+            expect(down.status, down.stderr).toBe(0);
+            expectLabGone(pids);
+        });
 
-    it('finds no agent on a lab host brought up without one', async () => {
-        await expect(connectAgentOverSsh(resolveHost('db', SSH_CONFIG))).rejects.toThrow();
-    });
+        it('finds no agent on a lab host brought up without one', async () => {
+            await expect(connectAgentOverSsh(resolveHost('db', SSH_CONFIG))).rejects.toThrow();
+        });
 
-    it('installs and starts the agent under the supervisor, and the graph fills', async () => {
-        const result = await deployTo('db');
-        expect(result.runner).toBe('supervisor');
-        expect(result.upgraded).toBe(false);
+        it('installs and starts the agent under the supervisor, and the graph fills', async () => {
+            const result = await deployTo('db');
+            expect(result.runner).toBe('supervisor');
+            expect(result.upgraded).toBe(false);
 
-        const client = await connectAgentOverSsh(resolveHost('db', SSH_CONFIG));
-        const fleet = new Fleet({ debounceMs: 50 });
-        try {
-            await fleet.add('db', client);
-            expect((await client.status()).host).toBe('db');
-            let redisEdges = 0;
-            for (let i = 0; i < 30 && redisEdges === 0; i++) {
-                await new Promise((r) => setTimeout(r, 1000));
-                const graph = await fleet.refresh();
-                redisEdges = graph.edges.filter(
-                    (e) => e.port === 6379 && e.server.kind === 'process',
-                ).length;
+            const client = await connectAgentOverSsh(resolveHost('db', SSH_CONFIG));
+            const fleet = new Fleet({ debounceMs: 50 });
+            try {
+                await fleet.add('db', client);
+                expect((await client.status()).host).toBe('db');
+                let redisEdges = 0;
+                for (let i = 0; i < 30 && redisEdges === 0; i++) {
+                    await new Promise((r) => setTimeout(r, 1000));
+                    const graph = await fleet.refresh();
+                    redisEdges = graph.edges.filter(
+                        (e) => e.port === 6379 && e.server.kind === 'process',
+                    ).length;
+                }
+                expect(redisEdges).toBeGreaterThan(0);
+            } finally {
+                fleet.dispose();
             }
-            expect(redisEdges).toBeGreaterThan(0);
-        } finally {
-            fleet.dispose();
-        }
-    });
+        });
 
-    it('upgrades in place: the agent restarts and keeps its state directory', async () => {
-        const result = await deployTo('db');
-        expect(result.upgraded).toBe(true);
-        expect(existsSync('/run/palisade-lab/db/state')).toBe(true);
-        const client = await connectAgentOverSsh(resolveHost('db', SSH_CONFIG));
-        try {
-            expect((await client.status()).host).toBe('db');
-        } finally {
-            client.close();
-        }
-    });
-});
+        it('upgrades in place: the agent restarts and keeps its state directory', async () => {
+            const result = await deployTo('db');
+            expect(result.upgraded).toBe(true);
+            expect(existsSync('/run/palisade-lab/db/state')).toBe(true);
+            const client = await connectAgentOverSsh(resolveHost('db', SSH_CONFIG));
+            try {
+                expect((await client.status()).host).toBe('db');
+            } finally {
+                client.close();
+            }
+        });
+    },
+);

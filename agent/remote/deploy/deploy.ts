@@ -50,7 +50,8 @@ export async function deployAgent(
         throw new RemoteError(
             'config',
             alias,
-            `the agent bundle ${opts.bundleDir} lacks ${absent.join(', ')}; run node scripts/build.mjs`,
+            `the agent bundle ${opts.bundleDir} lacks ${absent.join(', ')}; ` +
+                'run node scripts/build.mjs',
         );
     }
     step('checking prerequisites');
@@ -177,7 +178,8 @@ async function startSupervised(
         conn,
         alias,
         `if [ -s ${pidfile} ] && kill -TERM "$(cat ${pidfile})" 2>/dev/null; then ` +
-            `for i in $(seq 1 100); do [ -e ${pidfile} ] || break; sleep 0.1; done; fi; rm -f ${pidfile}`,
+            `for i in $(seq 1 100); do [ -e ${pidfile} ] || break; sleep 0.1; done; fi; ` +
+            `rm -f ${pidfile}`,
     );
     const agent = [node, `${l.installDir}/current/agent.js`, ...l.args].map(q).join(' ');
     await run(

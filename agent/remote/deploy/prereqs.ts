@@ -14,12 +14,15 @@ echo "arch=$(uname -m)"
 echo "cgroup2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)"
 echo "bpffs=$(awk '$3 == "bpf" { print $2; exit }' /proc/mounts)"
 node_bin=$(command -v node 2>/dev/null || true)
-[ -z "$node_bin" ] && [ -n "\${PALISADE_NODE:-}" ] && [ -x "$PALISADE_NODE" ] && node_bin=$PALISADE_NODE
+if [ -z "$node_bin" ] && [ -n "\${PALISADE_NODE:-}" ] && [ -x "$PALISADE_NODE" ]; then
+    node_bin=$PALISADE_NODE
+fi
 echo "node=$node_bin"
 [ -n "$node_bin" ] && echo "nodeVersion=$("$node_bin" --version 2>/dev/null)"
 [ -d /run/systemd/system ] && echo systemd=yes || echo systemd=no
 [ -r /run/palisade-lab/hosts.json ] && echo "lab=$(hostname)"
-echo "libbpf=$(ls /usr/lib/*/libbpf.so.1 /usr/lib64/libbpf.so.1 /usr/lib/libbpf.so.1 2>/dev/null | head -n1)"
+libs='/usr/lib/*/libbpf.so.1 /usr/lib64/libbpf.so.1 /usr/lib/libbpf.so.1'
+echo "libbpf=$(ls $libs 2>/dev/null | head -n1)"
 `;
 
 export interface Prereqs {
