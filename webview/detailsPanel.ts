@@ -23,7 +23,28 @@ export interface DetailsContext {
 
 const GROUP_KINDS: ReadonlySet<string> = new Set(['zone', 'host', 'app', 'side', 'domain']);
 
-export function renderDetails(panel: HTMLElement, selection: Selection, ctx: DetailsContext): void {
+/**
+ * Renders the panel for `selection`. When only the evidence of what is already shown changed
+ * (a streamed flow), the values are updated in place and the buttons stay the same elements: a
+ * click that began on a button must end on that button, or the browser drops it. `streamed`
+ * says the change came from the agents rather than from the user.
+ */
+export function renderDetails(
+    panel: HTMLElement,
+    selection: Selection,
+    ctx: DetailsContext,
+    streamed = false,
+): void {
+    const shape = shapeOf(selection);
+    if (panel.dataset['shape'] === shape && !panel.hidden) {
+        updateEvidence(panel, selection, ctx);
+        return;
+    }
+    // A streamed change of shape waits while the user is typing or pressing in the panel.
+    if (streamed && panel.contains(document.activeElement)) {
+        return;
+    }
+    panel.dataset['shape'] = shape;
     const { nodes, edges } = selection;
     panel.replaceChildren();
     panel.hidden = nodes.length === 0 && edges.length === 0;
@@ -39,9 +60,47 @@ export function renderDetails(panel: HTMLElement, selection: Selection, ctx: Det
     }
 }
 
+/** Edge fields that flows change; everything else shown is the panel's shape. */
+const EVIDENCE = ['count', 'firstSeen', 'lastSeen', 'label'] as const;
+
+function shapeOf({ nodes, edges }: Selection): string {
+    const stable = edges.map((edge) => {
+        const copy: Record<string, unknown> = { ...edge };
+        for (const key of EVIDENCE) delete copy[key];
+        return copy;
+    });
+    return JSON.stringify({ nodes, edges: stable });
+}
+
+function evidenceOf(edge: EdgeData, ctx: DetailsContext): Record<string, string> {
+    const fleet = edge.members.length === 1 ? ctx.fleetEdge(edge.members[0] ?? '') : undefined;
+    return {
+        title: fleet ? `${fleet.protocol}/${fleet.port}` : edge.label,
+        'seen by': fleet ? fleet.seenBy.join(', ') || '—' : '',
+        connections: String(edge.count),
+        'first seen': when(edge.firstSeen),
+        'last seen': when(edge.lastSeen),
+    };
+}
+
+function updateEvidence(
+    panel: HTMLElement,
+    { nodes, edges }: Selection,
+    ctx: DetailsContext,
+): void {
+    const edge = edges[0];
+    if (edges.length !== 1 || nodes.length !== 0 || edge === undefined) return;
+    for (const [name, value] of Object.entries(evidenceOf(edge, ctx))) {
+        const slot = panel.querySelector(`[data-evidence="${name}"]`);
+        if (slot !== null) slot.textContent = plainText(value, 400);
+    }
+}
+
 function field(panel: HTMLElement, name: string, value: string): void {
     const row = text('div', '', 'field');
-    row.append(text('span', name, 'name'), text('span', plainText(value, 400), 'value'));
+    const shown = text('span', plainText(value, 400), 'value');
+    shown.dataset['evidence'] = name;
+    row.append(text('span', name, 'name'), shown);
     panel.append(row);
 }
 
@@ -99,7 +158,10 @@ function renderNode(panel: HTMLElement, node: NodeData, ctx: DetailsContext): vo
 
 function renderEdge(panel: HTMLElement, edge: EdgeData, ctx: DetailsContext): void {
     const fleet = edge.members.length === 1 ? ctx.fleetEdge(edge.members[0] ?? '') : undefined;
-    panel.append(text('h3', fleet ? `${fleet.protocol}/${fleet.port}` : edge.label));
+    const evidence = evidenceOf(edge, ctx);
+    const title = text('h3', evidence['title'] ?? '');
+    title.dataset['evidence'] = 'title';
+    panel.append(title);
 
     const badges = text('div', '', 'badges');
     badges.append(tag(edge.state === 'none' ? 'unreviewed' : edge.state, `state-${edge.state}`));
@@ -114,13 +176,13 @@ function renderEdge(panel: HTMLElement, edge: EdgeData, ctx: DetailsContext): vo
     if (fleet !== undefined) {
         field(panel, 'client', identityLines(fleet.client));
         field(panel, 'server', identityLines(fleet.server));
-        field(panel, 'seen by', fleet.seenBy.join(', ') || '—');
+        field(panel, 'seen by', evidence['seen by'] ?? '');
     } else {
         field(panel, 'links', String(edge.members.length));
     }
-    field(panel, 'connections', String(edge.count));
-    field(panel, 'first seen', when(edge.firstSeen));
-    field(panel, 'last seen', when(edge.lastSeen));
+    for (const name of ['connections', 'first seen', 'last seen']) {
+        field(panel, name, evidence[name] ?? '');
+    }
     field(panel, 'rule', edge.rule || '— (no link in any policy)');
     field(panel, 'policy file', edge.policyFile || '—');
 

@@ -267,19 +267,19 @@ const detailsContext: DetailsContext = {
     },
 };
 
-function showSelection(): void {
-    renderDetails(details, selection(), detailsContext);
+function showSelection(streamed = false): void {
+    renderDetails(details, selection(), detailsContext, streamed);
     toolbar.setSelectedLinks(selectedLinks().length);
 }
 
-// A streamed update of what is selected refreshes the panel, unless the user is typing in it.
+// A streamed update of what is selected refreshes the panel.
 function refreshDetails(updated: Set<string>): void {
     const touched = cy
         .$(':selected')
         .filter((element) => updated.has(element.id()))
         .nonempty();
-    if (touched && !details.contains(document.activeElement)) {
-        showSelection();
+    if (touched) {
+        showSelection(true);
     }
 }
 

@@ -165,11 +165,18 @@ export class Workbench {
      * Clicks where an element of a live page is: the element may be rebuilt between finding
      * and clicking (graph updates), and a person's click lands on whatever is there then.
      */
-    async clickAt(locator: import('playwright-core').Locator): Promise<void> {
-        await locator.first().waitFor();
-        const box = await locator.first().boundingBox();
-        if (box === null) throw new Error('the element is not on screen');
-        await this.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    async clickAt(locator: import('playwright-core').Locator, timeout = 10_000): Promise<void> {
+        const deadline = Date.now() + timeout;
+        for (;;) {
+            await locator.first().waitFor({ timeout: Math.max(deadline - Date.now(), 1) });
+            const box = await locator.first().boundingBox();
+            if (box !== null) {
+                await this.page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+                return;
+            }
+            if (Date.now() > deadline) throw new Error(`${locator} is not on screen`);
+            await this.page.waitForTimeout(100);
+        }
     }
 
     /** The innermost frame of a webview whose document has `selector`. */

@@ -259,4 +259,62 @@ describe.skipIf(missing !== undefined)('graph webview in Chromium', () => {
         expect(errors).toEqual([]);
         await page.close();
     }, 30_000);
+
+    it('keeps the details buttons while flows stream in, so a click on Deny is not lost', async () => {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        await page.addInitScript(FAKE_VSCODE_API);
+        await page.goto(origin);
+        await page.waitForFunction(() => (window as any).__posted.length > 0);
+        const send = (count: number) =>
+            page.evaluate(
+                (g) => window.postMessage({ type: 'graph', graph: g }, '*'),
+                graph(count),
+            );
+        await send(1);
+        await page.waitForFunction(() => (window as any).__state?.positions !== undefined);
+        // The layout animates: wait until the saved positions stop moving.
+        let last = '';
+        for (;;) {
+            await page.waitForTimeout(300);
+            const now = await page.evaluate(() => JSON.stringify((window as any).__state));
+            if (now === last) break;
+            last = now;
+        }
+
+        const centre = await page.evaluate(() => {
+            const s = (window as any).__state;
+            const box = document.getElementById('graph')!.getBoundingClientRect();
+            const points = Object.entries(s.positions as Record<string, { x: number; y: number }>)
+                .filter(([id]) => id.includes('/usr/'))
+                .map(([, p]) => ({
+                    x: box.x + p.x * s.zoom + s.pan.x,
+                    y: box.y + p.y * s.zoom + s.pan.y,
+                }));
+            return { x: (points[0]!.x + points[1]!.x) / 2, y: (points[0]!.y + points[1]!.y) / 2 };
+        });
+        await page.mouse.move(centre.x, centre.y);
+        await page.mouse.down();
+        await page.waitForTimeout(50);
+        await page.mouse.up();
+        const deny = page.locator('#detail vscode-button', { hasText: 'Deny' });
+        await deny.waitFor();
+        await deny.evaluate((el) => ((el as any).__marked = true));
+
+        // A flow arrives between the press and the release of the button.
+        const box = (await deny.boundingBox())!;
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await page.mouse.down();
+        await send(2);
+        await page.waitForFunction(
+            () => document.getElementById('detail')!.textContent!.includes('connections2'),
+            undefined,
+            { timeout: 5000 },
+        );
+        await page.mouse.up();
+
+        expect(await deny.evaluate((el) => (el as any).__marked === true)).toBe(true);
+        const posted = await page.evaluate(() => (window as any).__posted);
+        expect(posted).toContainEqual({ type: 'action', action: 'deny', edgeIds: ['e0'] });
+        await page.close();
+    }, 30_000);
 });
