@@ -28,12 +28,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Keeps struct pal_event in the object's BTF, where the layout test reads it. */
 const struct pal_event *pal_event_btf __attribute__((unused));
+const struct pal_dns_event *pal_dns_event_btf __attribute__((unused));
 
 #include "maps.bpf.h"
 #include "path.bpf.h"
 #include "program.bpf.h"
 #include "policy.bpf.h"
 #include "inbound.bpf.h"
+#include "dns.bpf.h"
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(pal_fork, struct task_struct *parent, struct task_struct *child)
@@ -330,6 +332,7 @@ int pal_ingress(struct __sk_buff *skb)
 	if (!sk)
 		return 1;
 	cgid = bpf_sk_cgroup_id(sk);
+	capture_dns(skb, cgid);
 	gen = active_gen();
 	d.mode = governed(cgid, gen, &app);
 	if (d.mode == PAL_MODE_NONE)

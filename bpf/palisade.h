@@ -23,6 +23,7 @@
 #define PAL_DIR_INGRESS	1
 
 #define PAL_EV_FLOW	1
+#define PAL_EV_DNS	2	/* struct pal_dns_event */
 
 /* Indexes into the counters map. */
 #define PAL_CNT_EVENTS		0
@@ -162,6 +163,32 @@ struct pal_rule_key {
 struct pal_rule_val {
 	__u32 rule;
 	__u32 verdict;
+};
+
+/*
+ * A DNS message arriving at a local socket from port 53, UDP or one TCP
+ * segment of a DNS-over-TCP stream. The agent parses it; the kernel only
+ * copies. Never held or dropped for this.
+ */
+#define PAL_DNS_MAX		4096
+#define PAL_DNS_TRUNC		(1U << 0)	/* payload longer than data */
+
+struct pal_dns_event {
+	__u32 type;		/* PAL_EV_DNS */
+	__u32 flags;
+	__u64 ts_ns;
+	__u64 cgroup_id;	/* of the receiving socket */
+	__u64 cookie;		/* of the receiving socket */
+	__u8 family;		/* 4 or 6 */
+	__u8 proto;		/* IPPROTO_UDP or IPPROTO_TCP */
+	__u16 sport;		/* the server's port, host order */
+	__u16 dport;
+	__u16 len;		/* bytes in data */
+	__u32 seq;		/* TCP: sequence number of data[0] */
+	__u32 total;		/* payload bytes in the packet */
+	__u8 saddr[16];		/* the server */
+	__u8 daddr[16];
+	__u8 data[PAL_DNS_MAX];
 };
 
 #endif /* PALISADE_H */

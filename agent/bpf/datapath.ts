@@ -19,7 +19,10 @@ import {
 import {
     CgroupModeEntry,
     COUNTER_SLOTS,
+    decodeDnsEvent,
     decodeEvent,
+    EventType,
+    type DnsEvent,
     decodeStats,
     encodeCgKey,
     encodeCgVal,
@@ -98,6 +101,7 @@ export class Datapath {
     private poller: { close(): void } | undefined;
     private cgroupFd = -1;
     private listeners: ((ev: FlowEvent) => void)[] = [];
+    private dnsListeners: ((ev: DnsEvent) => void)[] = [];
     private readonly maps = new Map<string, Ptr>();
     private closed = false;
 
@@ -118,6 +122,11 @@ export class Datapath {
 
     onEvent(cb: (ev: FlowEvent) => void): void {
         this.listeners.push(cb);
+    }
+
+    /** DNS messages from port 53 arriving at observed sockets, as copied by the kernel. */
+    onDns(cb: (ev: DnsEvent) => void): void {
+        this.dnsListeners.push(cb);
     }
 
     private load(): void {
@@ -200,14 +209,19 @@ export class Datapath {
     }
 
     private dispatch(buf: Buffer): void {
-        let ev: FlowEvent;
         try {
-            ev = decodeEvent(buf);
+            if (buf.length >= 4 && buf.readUInt32LE(0) === EventType.dns) {
+                this.deliver(this.dnsListeners, decodeDnsEvent(buf));
+            } else {
+                this.deliver(this.listeners, decodeEvent(buf));
+            }
         } catch (err) {
             this.opts.log.warn('undecodable event', { error: String(err) });
-            return;
         }
-        for (const cb of this.listeners) {
+    }
+
+    private deliver<T>(listeners: ((ev: T) => void)[], ev: T): void {
+        for (const cb of listeners) {
             try {
                 cb(ev);
             } catch (err) {

@@ -30,6 +30,7 @@ export const SIZE = {
     flowKey: 48,
     flowStats: 24,
     event: 1416,
+    dnsEvent: 4176,
     proc: 48,
     cgKey: 16,
     cgVal: 8,
@@ -179,6 +180,44 @@ export function decodeEvent(buf: Buffer): FlowEvent {
         outcome: buf.readUInt8(1412),
         mode: buf.readUInt8(1413),
         remotePort: buf.readUInt16LE(1414),
+    };
+}
+
+export const EventType = { flow: 1, dns: 2 } as const;
+
+/** A DNS message from port 53 that reached a local socket (pal_dns_event). */
+export interface DnsEvent {
+    tsNs: bigint;
+    cgroupId: bigint;
+    cookie: bigint;
+    protocol: 'udp' | 'tcp';
+    server: string;
+    client: string;
+    serverPort: number;
+    clientPort: number;
+    /** TCP: the sequence number of payload[0]. */
+    seq: number;
+    /** The copied payload; shorter than the packet's when `truncated`. */
+    payload: Buffer;
+    truncated: boolean;
+}
+
+export function decodeDnsEvent(buf: Buffer): DnsEvent {
+    if (buf.length < SIZE.dnsEvent) throw new Error(`short dns event: ${buf.length} bytes`);
+    const family = buf.readUInt8(32) === 6 ? 6 : 4;
+    const len = Math.min(buf.readUInt16LE(38), SIZE.dnsEvent - 80);
+    return {
+        tsNs: buf.readBigUInt64LE(8),
+        cgroupId: buf.readBigUInt64LE(16),
+        cookie: buf.readBigUInt64LE(24),
+        protocol: buf.readUInt8(33) === 6 ? 'tcp' : 'udp',
+        serverPort: buf.readUInt16LE(34),
+        clientPort: buf.readUInt16LE(36),
+        seq: buf.readUInt32LE(40),
+        server: formatAddress(family, buf.subarray(48, 64)),
+        client: formatAddress(family, buf.subarray(64, 80)),
+        payload: Buffer.from(buf.subarray(80, 80 + len)),
+        truncated: (buf.readUInt32LE(4) & 1) !== 0,
     };
 }
 

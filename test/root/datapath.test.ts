@@ -49,6 +49,7 @@ describe.skipIf(!isRoot)(`datapath (root: real eBPF)${NEEDS_ROOT}`, () => {
         expect(size('pal_flow_key')).toBe(SIZE.flowKey);
         expect(size('pal_flow_stats')).toBe(SIZE.flowStats);
         expect(size('pal_event')).toBe(SIZE.event);
+        expect(size('pal_dns_event')).toBe(SIZE.dnsEvent);
     });
 
     it('reports healthy only after the canary proved the hooks effective', async () => {
