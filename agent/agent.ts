@@ -2,6 +2,7 @@
 import * as os from 'node:os';
 import { Datapath } from './bpf/datapath';
 import { Counter, FlowEvent, Outcome } from './bpf/layout';
+import { DnsObserver } from './dnsObserver';
 import { FlowTable } from './flows';
 import { allProbed, Probe, probeOf, runCanary } from './health';
 import { IdentityResolver } from './identity/resolver';
@@ -38,12 +39,15 @@ export interface AgentOptions {
     log: Logger;
     /** How often the canary re-proves the hooks are effective. */
     healthIntervalMs?: number;
+    /** The host's resolv.conf, for its search domains (default /etc/resolv.conf). */
+    resolvConf?: string;
 }
 
 export class Agent {
     private datapath!: Datapath;
     private rpc!: RpcServer;
     private engine!: PolicyEngine;
+    private dns!: DnsObserver;
     private readonly table: FlowTable;
     private readonly resolver: IdentityResolver;
     private readonly timers: NodeJS.Timeout[] = [];
@@ -87,6 +91,7 @@ export class Agent {
         const seeded = seedKernel(this.datapath, this.resolver.seed().processes);
         log.info('seeded pre-existing processes', { seeded });
 
+        this.dns = new DnsObserver(this.opts.resolvConf ?? '/etc/resolv.conf', log.child('dns'));
         this.engine = new PolicyEngine({
             stateDir: this.opts.stateDir,
             host: this.opts.host,
@@ -94,12 +99,17 @@ export class Agent {
             datapath: this.datapath,
             hostCgroups: () => listHostCgroups(this.opts.cgroupPath),
             cgroupIdOf: (rel) => cgroupIdOf(this.opts.cgroupPath, rel),
+            dnsAddresses: (pattern) => this.dns.addressesOf(pattern, Date.now()),
             log: log.child('policy'),
             onAlert: (a) => this.rpc?.broadcast(PolicyNotifications.alert, a),
             onAudit: (r) => this.rpc?.broadcast(PolicyNotifications.audit, r),
         });
         this.engine.load();
         this.datapath.onEvent((ev) => this.onFlowEvent(ev));
+        // A new answer may give an allowed name a new address: the kernel learns it now.
+        this.datapath.onDns((ev) => {
+            if (this.dns.handle(ev, Date.now())) this.engine.refresh();
+        });
 
         this.rpc = await startRpcServer(
             this.opts.socketPath,
@@ -132,7 +142,8 @@ export class Agent {
                 Date.now(),
                 (raw) => this.datapath.forgetFlow(raw),
             );
-            this.engine.refreshCgroups();
+            this.dns.prune(Date.now());
+            this.engine.refresh();
             const changed = this.table.takeChanged();
             if (changed.length > 0) {
                 this.rpc.broadcast(Notifications.linksChanged, {
@@ -167,6 +178,8 @@ export class Agent {
         if (resolved.miss) this.identityMisses++;
         const direction = key.direction === 1 ? 'ingress' : 'egress';
         const protocol = key.proto === IPPROTO_TCP ? 'tcp' : 'udp';
+        const remoteName =
+            direction === 'egress' ? this.dns.nameOf(key.address, Date.now()) : undefined;
         if (ev.outcome !== Outcome.observed) {
             this.engine.decide({
                 outcome: ev.outcome,
@@ -176,6 +189,7 @@ export class Agent {
                 cgroupId: ev.cgroupId,
                 local: resolved.identity,
                 remoteAddress: key.address,
+                ...(remoteName ? { remoteName } : {}),
                 ...(direction === 'ingress' ? { remotePort: ev.remotePort } : {}),
                 port: key.port,
                 pid: resolved.pid,
@@ -191,6 +205,7 @@ export class Agent {
             pid: resolved.pid,
             startNs: resolved.startNs,
             remoteAddress: key.address,
+            ...(remoteName ? { remoteName } : {}),
             port: key.port,
             kernelKey: key.raw,
             count: 1,

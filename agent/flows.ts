@@ -1,7 +1,7 @@
 // Flows (each first sighting of a process instance talking to a destination) and the links
 // they aggregate into by identity. Counts come from the kernel's per-key counters.
 import { identityKey } from './fleet/identity';
-import type { Direction, FlowRecord, HostLink, Identity, Protocol } from './protocol';
+import type { Direction, FlowRecord, HostLink, Identity, Protocol, RemoteName } from './protocol';
 
 export interface Observation {
     direction: Direction;
@@ -10,6 +10,7 @@ export interface Observation {
     pid: number;
     startNs: bigint;
     remoteAddress: string;
+    remoteName?: RemoteName;
     port: number;
     /** The kernel map key, to refresh counts; absent for replayed data. */
     kernelKey?: Buffer;
@@ -49,6 +50,7 @@ export class FlowTable {
             pid: o.pid,
             startNs: o.startNs.toString(),
             remoteAddress: o.remoteAddress,
+            ...(o.remoteName ? { remoteName: o.remoteName } : {}),
             port: o.port,
             count: o.count,
             firstSeen: o.at,
@@ -78,6 +80,7 @@ export class FlowTable {
         }
         link.count += o.count;
         link.lastSeen = Math.max(link.lastSeen, o.at);
+        if (o.remoteName) link.remoteName = o.remoteName;
         this.changed.add(key);
 
         if (o.kernelKey) {

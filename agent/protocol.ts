@@ -57,6 +57,18 @@ export interface ExternalIdentity {
     /** `dns:name` when a DNS answer named it, else `cidr:addr/len`. */
     name: string;
     address: string;
+    /** The end of the CNAME chain, when it differs from the name asked for. */
+    canonical?: string;
+    /** The answer's TTL has passed; the address keeps its name through the grace period. */
+    stale?: boolean;
+}
+
+/** What the DNS answers this host saw call a remote address. */
+export interface RemoteName {
+    /** The name the application asked for (search suffix stripped, lowercase). */
+    name: string;
+    canonical?: string;
+    stale?: boolean;
 }
 
 /** The owner of a socket could not be known. Never another live process's name. */
@@ -84,6 +96,8 @@ export interface FlowRecord {
     startNs: string;
     /** Remote address and the server port (remote for egress, local for ingress). */
     remoteAddress: string;
+    /** The DNS name of remoteAddress when this host saw one answer it (egress). */
+    remoteName?: RemoteName;
     port: number;
     /** Connections counted in the kernel for this process and destination. */
     count: number;
@@ -99,6 +113,8 @@ export interface HostLink {
     protocol: Protocol;
     local: Identity;
     remoteAddress: string;
+    /** The latest DNS name this host saw for remoteAddress. */
+    remoteName?: RemoteName;
     port: number;
     count: number;
     firstSeen: number;

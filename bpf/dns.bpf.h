@@ -79,11 +79,12 @@ static __always_inline void capture_dns(struct __sk_buff *skb, __u64 cgid)
 {
 	struct pal_dns_event *ev;
 	struct dns_head h = {};
-	__u32 total, len;
+	/* 64-bit: a 32-bit copy would reach the helper without the bounds checked. */
+	__u64 total, len;
 
 	if (dns_head(skb, &h) || h.sport != DNS_PORT || skb->len <= h.off)
 		return;
-	total = skb->len - h.off;
+	total = (__u32)(skb->len - h.off);
 	len = total < PAL_DNS_MAX ? total : PAL_DNS_MAX;
 	ev = bpf_ringbuf_reserve(&pal_events, sizeof(*ev), 0);
 	if (!ev) {

@@ -96,6 +96,26 @@ struct {
 	__type(value, __u64);
 } pal_attempts SEC(".maps");
 
+/*
+ * UDP peers a governed socket sent to with an allowed verdict: a datagram back
+ * from one of them is the reply, judged when the request left, not an inbound
+ * attempt. Without this an enforced app's DNS answers would be refused.
+ */
+struct udp_peer_key {
+	__u64 cookie;
+	__u8 addr[16];
+	__u16 port;
+	__u8 family;
+	__u8 pad[5];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct udp_peer_key);
+	__type(value, __u64);
+} pal_udp_peers SEC(".maps");
+
 /* Scratch space: an image is far larger than the 512-byte BPF stack. */
 struct scratch {
 	char path[HALF * 2];

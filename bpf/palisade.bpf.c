@@ -169,6 +169,44 @@ static __always_inline __u8 sock_proto(__u32 type)
 	return type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
 }
 
+/* How long after a datagram left its peer's datagrams are replies to it. */
+#define UDP_REPLY_NS	(180ULL * 1000000000ULL)
+
+static __always_inline void udp_peer(struct udp_peer_key *pk, __u64 cookie,
+				     const struct pal_flow_key *key, __u16 port)
+{
+	pk->cookie = cookie;
+	__builtin_memcpy(pk->addr, key->addr, 16);
+	pk->port = port;
+	pk->family = key->family;
+}
+
+/* Remembers where a governed socket was allowed to send a datagram. */
+static __always_inline void note_udp_peer(__u64 cookie, const struct pal_flow_key *key,
+					  const struct decision *d)
+{
+	struct udp_peer_key pk = {};
+	__u64 now = bpf_ktime_get_boot_ns();
+
+	if (key->proto != IPPROTO_UDP || d->mode == PAL_MODE_NONE ||
+	    d->outcome == PAL_OUT_DENY)
+		return;
+	udp_peer(&pk, cookie, key, key->port);
+	bpf_map_update_elem(&pal_udp_peers, &pk, &now, BPF_ANY);
+}
+
+/* Whether an inbound datagram answers one the socket was allowed to send. */
+static __always_inline bool udp_reply(__u64 cookie, const struct pal_flow_key *key,
+				      __u16 sport)
+{
+	struct udp_peer_key pk = {};
+	__u64 *sent;
+
+	udp_peer(&pk, cookie, key, sport);
+	sent = bpf_map_lookup_elem(&pal_udp_peers, &pk);
+	return sent && bpf_ktime_get_boot_ns() - *sent < UDP_REPLY_NS;
+}
+
 static __always_inline int egress4(struct bpf_sock_addr *ctx)
 {
 	struct decision d = {};
@@ -197,6 +235,7 @@ static __always_inline int egress4(struct bpf_sock_addr *ctx)
 	__builtin_memcpy(key.addr, &ip, 4);
 	decide_egress(&key, &o, &d);
 	observe(&key, &o, 0, &d);
+	note_udp_peer(bpf_get_socket_cookie(ctx), &key, &d);
 	/* 0 makes connect()/sendmsg() fail with EPERM. */
 	return d.outcome == PAL_OUT_DENY ? 0 : 1;
 }
@@ -224,6 +263,7 @@ static __always_inline int egress6(struct bpf_sock_addr *ctx)
 	set_addr6(&key, ip);
 	decide_egress(&key, &o, &d);
 	observe(&key, &o, 0, &d);
+	note_udp_peer(bpf_get_socket_cookie(ctx), &key, &d);
 	return d.outcome == PAL_OUT_DENY ? 0 : 1;
 }
 
@@ -346,6 +386,8 @@ int pal_ingress(struct __sk_buff *skb)
 		/* Unreadable is not allowed: enforce drops it, monitor lets it be. */
 		return d.mode == PAL_MODE_ENFORCE ? 0 : 1;
 	}
+	if (key.proto == IPPROTO_UDP && udp_reply(bpf_get_socket_cookie(skb), &key, sport))
+		return 1;
 	rule_key(&rk, gen, cgid, &key);
 	settle(&d, bpf_map_lookup_elem(&pal_rules, &rk));
 	if (d.outcome == PAL_OUT_ALLOW)

@@ -120,7 +120,9 @@ function identityLines(id: Identity): string {
                 .filter((line) => line !== undefined)
                 .join(' · ');
         case 'external':
-            return `${id.name} (${id.address})`;
+            return id.canonical !== undefined
+                ? `${id.name} → ${id.canonical} (${id.address})`
+                : `${id.name} (${id.address})`;
         case 'unknown':
             return `unknown on ${id.host} (${id.reason})`;
     }

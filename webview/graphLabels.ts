@@ -36,7 +36,10 @@ export function processLabel(id: ProcessIdentity): string {
 
 export function externalLabel(id: ExternalIdentity): string {
     if (id.name.startsWith('dns:')) {
-        return plainText(id.name.slice('dns:'.length));
+        // The name asked for, then where its CNAME chain ends: `db.example → host.example`.
+        const asked = id.name.slice('dns:'.length);
+        const chain = id.canonical !== undefined ? `${asked} → ${id.canonical}` : asked;
+        return plainText(id.stale ? `${chain} (stale)` : chain);
     }
     const cidr = id.name.startsWith('cidr:') ? id.name.slice('cidr:'.length) : id.name;
     // A single-address prefix reads better as the bare address.

@@ -370,7 +370,11 @@ function identityNode(
                 ...common,
                 kind: 'external',
                 label: externalLabel(id),
-                detail: [id.name, `address: ${id.address}`]
+                detail: [
+                    id.name,
+                    ...(id.canonical !== undefined ? [`canonical name: ${id.canonical}`] : []),
+                    `address: ${id.address}${id.stale ? ' (answer expired; name kept)' : ''}`,
+                ]
                     .map((l) => plainText(l, 200))
                     .join('\n'),
                 host: '',

@@ -81,7 +81,8 @@ let printHook: bigint | undefined;
 /** Route libbpf's own messages into our logger (once per process). */
 function routeLibbpfLog(log: Logger): void {
     if (printHook !== undefined) return;
-    const buf = Buffer.alloc(1024);
+    // A verifier log comes in one message; its end, where the refusal is, must fit.
+    const buf = Buffer.alloc(1 << 18);
     printHook = koffi.register((level: number, fmt: string, ap: Ptr) => {
         const n = c.vsnprintf(buf, buf.length, fmt, ap);
         const text = buf.toString('utf8', 0, Math.min(n, buf.length - 1)).trimEnd();

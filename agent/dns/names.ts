@@ -116,7 +116,7 @@ export class DnsNames {
 
     /** Every address named by `pattern` (any name of a chain; exact, or `*.suffix`), sorted. */
     addressesOf(pattern: string, at: number): string[] {
-        const matches = matcher(pattern);
+        const matches = nameMatcher(pattern);
         const found: string[] = [];
         for (const [address, entry] of this.entries) {
             const named = entry.namings.some(
@@ -208,7 +208,7 @@ function askedName(chain: string[], search: string[]): string {
 }
 
 /** `*.example.com` matches every name under example.com, not example.com itself. */
-function matcher(pattern: string): (name: string) => boolean {
+export function nameMatcher(pattern: string): (name: string) => boolean {
     const p = normaliseName(pattern) ?? '';
     if (!p.startsWith('*.')) return (name) => name === p;
     const suffix = p.slice(1);

@@ -1,7 +1,7 @@
 // Keys and labels for identities. Keys join and deduplicate (so they use every field that
 // makes two processes different services, and nothing that varies per instance); labels are
 // for people. Both are plain strings: renderers must still treat them as untrusted text.
-import type { ExternalIdentity, Identity } from '../protocol';
+import type { ExternalIdentity, Identity, RemoteName } from '../protocol';
 
 export function identityKey(id: Identity): string {
     switch (id.kind) {
@@ -41,7 +41,17 @@ export function identityLabel(id: Identity): string {
     }
 }
 
-export function externalFor(address: string): ExternalIdentity {
+/** An address outside the fleet, by the DNS name its host saw answer it when there is one. */
+export function externalFor(address: string, dns?: RemoteName): ExternalIdentity {
+    if (dns !== undefined) {
+        return {
+            kind: 'external',
+            name: `dns:${dns.name}`,
+            address,
+            ...(dns.canonical !== undefined ? { canonical: dns.canonical } : {}),
+            ...(dns.stale ? { stale: true } : {}),
+        };
+    }
     const len = address.includes(':') ? 128 : 32;
     return { kind: 'external', name: `cidr:${address}/${len}`, address };
 }

@@ -67,7 +67,7 @@ export function joinFleet(hosts: HostView[], unreachable: FleetHost[] = []): Fle
             const address = normalizeAddress(link.remoteAddress);
             const b = locate(address, a);
             if (b === undefined) {
-                add(link.local, externalFor(address), link, 'client');
+                add(link.local, externalFor(address, link.remoteName), link, 'client');
                 continue;
             }
 
@@ -76,7 +76,7 @@ export function joinFleet(hosts: HostView[], unreachable: FleetHost[] = []): Fle
             const fromStranger = candidates.filter((c) => locate(c.remote, b) === undefined);
             const chosen = newest(fromA) ?? newest(fromStranger) ?? newest(candidates);
             if (!chosen) {
-                add(link.local, externalFor(address), link, 'client');
+                add(link.local, externalFor(address, link.remoteName), link, 'client');
                 continue;
             }
             // An ingress half from another known host belongs to that host's own egress; only

@@ -28,6 +28,8 @@ export interface CompileContext {
     hostAddresses: Record<string, string[]>;
     /** The cgroups of this host (below the guarded cgroup). */
     cgroups: HostCgroup[];
+    /** The addresses this host's DNS answers give a `dns:` pattern now. */
+    dnsAddresses?: (pattern: string) => string[];
 }
 
 export interface RuleName {
@@ -107,8 +109,10 @@ function peers(p: EndpointPattern, ctx: CompileContext, warn: (m: string) => voi
             if (!peer) warn(`cidr ${p.cidr} is not an address block`);
             return peer ? [peer] : [];
         }
-        warn(`dns:${p.dns} is not mapped to addresses in the kernel yet; treated as no match`);
-        return [];
+        // An address the host's resolver answered for the name; none yet matches nothing.
+        return (ctx.dnsAddresses?.(p.dns ?? '') ?? [])
+            .map((a) => parseAddress(a))
+            .filter((x): x is Peer => x !== undefined);
     }
     if (p.host === undefined)
         return [

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Datapath } from '../bpf/datapath';
 import { Outcome } from '../bpf/layout';
-import { identityKey } from '../fleet/identity';
+import { externalFor, identityKey } from '../fleet/identity';
 import type { Logger } from '../log';
 import type {
     Alert,
@@ -14,9 +14,11 @@ import type {
     AuditRecord,
     FlowRecord,
     Identity,
+    RemoteName,
     ReplayParams,
     ReplayResult,
 } from '../protocol';
+import { nameMatcher } from '../dns/names';
 import { AlertBook, Webhooks } from './alerts';
 import { AuditLog } from './audit';
 import { compile, Compiled, CompileContext, HostCgroup } from './compile';
@@ -33,6 +35,8 @@ export interface EngineOptions {
     hostCgroups: () => HostCgroup[];
     /** The local cgroup id of a flow's identity (its cgroup path). */
     cgroupIdOf: (cgroupPath: string) => bigint | undefined;
+    /** The addresses the host's DNS answers currently give a `dns:` pattern. */
+    dnsAddresses: (pattern: string) => string[];
     log: Logger;
     onAlert: (a: Alert) => void;
     onAudit: (r: AuditRecord) => void;
@@ -46,6 +50,7 @@ export interface Decision {
     cgroupId: bigint;
     local: Identity;
     remoteAddress: string;
+    remoteName?: RemoteName;
     remotePort?: number;
     port: number;
     pid: number;
@@ -66,7 +71,7 @@ const VERDICT: Record<number, Verdict> = {
 export class PolicyEngine {
     private state: Persisted = { policies: {}, hostAddresses: {} };
     private compiled: Compiled | undefined;
-    private memberIds = '';
+    private fingerprint = '';
     readonly audit: AuditLog;
     readonly alerts = new AlertBook();
     private readonly webhooks: Webhooks;
@@ -142,10 +147,26 @@ export class PolicyEngine {
             ...this.state.policies,
             [proposed.app]: { policy: { ...proposed, mode: 'enforce' as const }, source: 'replay' },
         };
-        const compiled = this.compileWith(policies, {
-            ...this.state.hostAddresses,
-            ...params.hostAddresses,
-        });
+        // A recorded flow keeps the name it had: its address counts for that name even after
+        // the answer expired.
+        const live = this.opts.dnsAddresses;
+        const dnsAddresses = (pattern: string) => {
+            const matches = nameMatcher(pattern);
+            const recorded = flows
+                .filter((f) => f.remoteName !== undefined)
+                .filter((f) =>
+                    [f.remoteName?.name, f.remoteName?.canonical].some(
+                        (n) => n !== undefined && matches(n),
+                    ),
+                )
+                .map((f) => f.remoteAddress);
+            return [...new Set([...live(pattern), ...recorded])];
+        };
+        const compiled = this.compileWith(
+            policies,
+            { ...this.state.hostAddresses, ...params.hostAddresses },
+            dnsAddresses,
+        );
         const evaluator = new Evaluator(compiled);
         const since = params.since ?? 0;
         const result: ReplayResult = {
@@ -181,19 +202,19 @@ export class PolicyEngine {
     }
 
     /**
-     * Re-swaps when a governed unit's cgroup was created or recreated (new id).
-     * NOTE: the agent calls this once a second, so a unit started after the policy was
-     * applied runs ungoverned until then; watching the cgroup tree would narrow that window.
+     * Re-swaps when what the policies compile to on this host changed: a governed unit's
+     * cgroup appeared or was recreated (new id), or a `dns:` name got or lost an address.
+     * NOTE: cgroups are polled once a second, so a unit started after the policy was applied
+     * runs ungoverned until then; DNS answers call this as they arrive.
      */
-    refreshCgroups(): void {
+    refresh(): void {
         if (Object.keys(this.state.policies).length === 0) return;
         const compiled = this.compileWith(this.state.policies, this.state.hostAddresses);
-        const ids = compiled.cgroups
-            .map((c) => c.cgroupId.toString())
-            .sort()
-            .join();
-        if (ids !== this.memberIds) {
-            this.opts.log.info('governed cgroups changed; recompiling', { ids });
+        if (fingerprint(compiled) !== this.fingerprint) {
+            this.opts.log.info('compiled policy changed on this host; swapping', {
+                cgroups: compiled.cgroups.length,
+                rules: compiled.rules.length,
+            });
             this.swap(compiled);
         }
     }
@@ -207,11 +228,7 @@ export class PolicyEngine {
         const app = this.appOf(d.cgroupId, compiled);
         if (!app) return;
         const remoteHost = this.hostOf(d.remoteAddress);
-        const remote: Identity = {
-            kind: 'external',
-            name: `cidr:${d.remoteAddress}/${d.remoteAddress.includes(':') ? 128 : 32}`,
-            address: d.remoteAddress,
-        };
+        const remote: Identity = externalFor(d.remoteAddress, d.remoteName);
         // What the audit record and the alert both say about this decision.
         const common = {
             host: this.opts.host,
@@ -280,12 +297,14 @@ export class PolicyEngine {
     private compileWith(
         policies: Persisted['policies'],
         hostAddresses: Record<string, string[]>,
+        dnsAddresses = this.opts.dnsAddresses,
     ): Compiled {
         const ctx: CompileContext = {
             host: this.opts.host,
             zone: this.opts.zone,
             hostAddresses,
             cgroups: this.opts.hostCgroups(),
+            dnsAddresses,
         };
         return compile(
             Object.values(policies).map((p) => p.policy),
@@ -297,10 +316,7 @@ export class PolicyEngine {
         this.opts.datapath.swapPolicy(compiled.cgroups, compiled.rules);
         this.compiled = compiled;
         for (const n of compiled.names.values()) this.alerts.restate(n.app, n.link, n.state);
-        this.memberIds = compiled.cgroups
-            .map((c) => c.cgroupId.toString())
-            .sort()
-            .join();
+        this.fingerprint = fingerprint(compiled);
         for (const w of compiled.warnings) this.opts.log.warn('policy', { warning: w });
     }
 }
@@ -315,4 +331,15 @@ function writeAtomic(file: string, text: string): void {
         fs.closeSync(fd);
     }
     fs.renameSync(tmp, file);
+}
+
+/** What the datapath holds for a compiled policy, to tell whether a swap changes anything. */
+function fingerprint(compiled: Compiled): string {
+    const cgroups = compiled.cgroups.map((c) => `${c.cgroupId}:${c.app}:${c.mode}`);
+    const rules = compiled.rules.map((r) =>
+        [r.cgroupId, r.prog, r.direction, r.proto, r.port, r.addr.toString('hex'), r.prefix]
+            .concat([r.rule, r.verdict])
+            .join(','),
+    );
+    return [...cgroups.sort(), ...rules.sort()].join(';');
 }

@@ -176,6 +176,26 @@ describe('joinFleet', () => {
         expect(edges.map((e) => e.to)).toEqual(['cidr:10.200.0.1/32']);
     });
 
+    it('names an address outside the fleet by the DNS name its host saw, one node per name', () => {
+        const named = (address: string) => ({
+            ...link('web', 'egress', web, address, 443),
+            remoteName: { name: 'pay.example', canonical: 'edge.cdn.example' },
+        });
+        const graph = joinFleet([
+            {
+                status: status('web', ['10.0.0.2']),
+                links: [named('10.200.0.1'), named('10.200.0.2')],
+            },
+        ]);
+        expect(graph.edges).toHaveLength(1);
+        expect(graph.edges[0]?.server).toMatchObject({
+            kind: 'external',
+            name: 'dns:pay.example',
+            canonical: 'edge.cdn.example',
+        });
+        expect(graph.edges[0]?.count).toBe(2);
+    });
+
     it('draws an unmatched ingress half from a known host as an unattributed client on that host', () => {
         const edges = edgesOf([
             { status: status('web', ['10.0.0.2']), links: [] },

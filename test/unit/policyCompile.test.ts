@@ -155,6 +155,37 @@ describe('policy compilation', () => {
         expect(names).toEqual(['web']);
     });
 
+    it('admits a dns: link at exactly the addresses the host saw answered for its name', () => {
+        const api: CompileContext = {
+            ...db,
+            host: 'api',
+            cgroups: [{ id: 20n, path: '/api.service', unit: 'api.service' }],
+            dnsAddresses: (pattern) => (pattern === '*.pay.example' ? ['192.0.2.7'] : []),
+        };
+        const p: Policy = {
+            ...policy([
+                link('pay', {
+                    client: { host: 'api', unit: 'api.service' },
+                    server: { dns: '*.pay.example' },
+                    ports: [443],
+                }),
+            ]),
+            app: 'api',
+            members: [{ host: 'api', unit: 'api.service' }],
+        };
+        const evaluator = new Evaluator(compile([p], api));
+        const to = (remoteAddress: string) =>
+            evaluator.evaluate({
+                direction: 'egress',
+                protocol: 'tcp',
+                cgroupId: 20n,
+                remoteAddress,
+                port: 443,
+            }).outcome;
+        expect(to('192.0.2.7')).toBe(Outcome.allow);
+        expect(to('192.0.2.8')).toBe(Outcome.deny);
+    });
+
     it('matches egress by program: binary plus script, or binary alone', () => {
         const api: CompileContext = {
             ...db,

@@ -28,6 +28,23 @@ describe('labels', () => {
         expect(
             externalLabel({ kind: 'external', name: 'cidr:10.9.0.0/24', address: '10.9.0.1' }),
         ).toBe('10.9.0.0/24');
+        // S3: the name asked for, then where its CNAME chain ends.
+        expect(
+            externalLabel({
+                kind: 'external',
+                name: 'dns:db.example.com',
+                canonical: 'host.example.com',
+                address: '10.10.10.1',
+            }),
+        ).toBe('db.example.com → host.example.com');
+        expect(
+            externalLabel({
+                kind: 'external',
+                name: 'dns:api.example',
+                address: '1.2.3.4',
+                stale: true,
+            }),
+        ).toBe('api.example (stale)');
     });
 
     it('bounds the length of an untrusted name', () => {
