@@ -116,6 +116,14 @@ struct {
 	__type(value, __u64);
 } pal_udp_peers SEC(".maps");
 
+/* Addresses answered to a cgroup, with the question's name hashes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct pal_dns_addr_key);
+	__type(value, struct pal_dns_addr_val);
+} pal_dns_addrs SEC(".maps");
+
 /* Scratch space: an image is far larger than the 512-byte BPF stack. */
 struct scratch {
 	char path[HALF * 2];

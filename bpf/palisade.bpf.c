@@ -353,6 +353,13 @@ int pal_sockops(struct bpf_sock_ops *skops)
 	return 1;
 }
 
+/* A packet that will be delivered: a DNS answer in it may now name addresses. */
+static __always_inline int deliver(struct __sk_buff *skb, __u64 cgid)
+{
+	capture_dns(skb, cgid);
+	return 1;
+}
+
 SEC("cgroup_skb/ingress")
 int pal_ingress(struct __sk_buff *skb)
 {
@@ -372,26 +379,26 @@ int pal_ingress(struct __sk_buff *skb)
 	if (!sk)
 		return 1;
 	cgid = bpf_sk_cgroup_id(sk);
-	capture_dns(skb, cgid);
 	gen = active_gen();
 	d.mode = governed(cgid, gen, &app);
 	if (d.mode == PAL_MODE_NONE)
-		return 1;
+		return deliver(skb, cgid);
 
 	key.direction = PAL_DIR_INGRESS;
 	switch (parse_inbound(skb, &key, &sport)) {
 	case PARSE_SKIP:
-		return 1;
+		return deliver(skb, cgid);
 	case PARSE_OPAQUE:
 		/* Unreadable is not allowed: enforce drops it, monitor lets it be. */
-		return d.mode == PAL_MODE_ENFORCE ? 0 : 1;
+		return d.mode == PAL_MODE_ENFORCE ? 0 : deliver(skb, cgid);
 	}
+	/* A forged answer that is refused here never names anything. */
 	if (key.proto == IPPROTO_UDP && udp_reply(bpf_get_socket_cookie(skb), &key, sport))
-		return 1;
+		return deliver(skb, cgid);
 	rule_key(&rk, gen, cgid, &key);
 	settle(&d, bpf_map_lookup_elem(&pal_rules, &rk));
 	if (d.outcome == PAL_OUT_ALLOW)
-		return 1;
+		return deliver(skb, cgid);
 
 	/* Report each attempt once: SYN retransmits share the 4-tuple. */
 	__builtin_memcpy(ak.addr, key.addr, 16);
@@ -413,5 +420,5 @@ int pal_ingress(struct __sk_buff *skb)
 		d.remote_port = sport;
 		observe(&key, &o, flags, &d);
 	}
-	return d.outcome == PAL_OUT_DENY ? 0 : 1;
+	return d.outcome == PAL_OUT_DENY ? 0 : deliver(skb, cgid);
 }

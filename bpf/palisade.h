@@ -191,4 +191,29 @@ struct pal_dns_event {
 	__u8 data[PAL_DNS_MAX];
 };
 
+/*
+ * Names the kernel reads from DNS answers itself, so a connection made the
+ * moment an answer arrives is judged by the name before the agent has read
+ * it. A rule for a `dns:` pattern is keyed by family PAL_FAMILY_NAME and the
+ * pattern's hash in addr: FNV-1a 64 over the name's bytes in reverse order,
+ * ASCII lowercased: the whole name for an exact pattern, `.suffix` for
+ * `*.suffix`. An answered address keeps the question's hashes (the whole
+ * name, then its shortest suffixes) for PAL_DNS_WINDOW_NS.
+ */
+#define PAL_FAMILY_NAME		9
+#define PAL_DNS_HASHES		8
+#define PAL_DNS_WINDOW_NS	(30ULL * 1000000000ULL)
+
+struct pal_dns_addr_key {
+	__u64 cgroup_id;	/* of the socket the answer reached */
+	__u8 family;
+	__u8 pad[7];
+	__u8 addr[16];
+};
+
+struct pal_dns_addr_val {
+	__u64 ts_ns;
+	__u64 hash[PAL_DNS_HASHES];	/* [0] the whole name, then suffixes; 0 unused */
+};
+
 #endif /* PALISADE_H */

@@ -144,6 +144,47 @@ static __always_inline void settle(struct decision *d, struct pal_rule_val *v)
 	d->outcome = d->mode == PAL_MODE_ENFORCE ? PAL_OUT_DENY : PAL_OUT_WOULD_DENY;
 }
 
+/*
+ * An address the kernel saw answered to this cgroup moments ago: the rules of
+ * the question's name (and its suffixes), for each program, then any.
+ */
+static __always_inline struct pal_rule_val *
+by_answered_name(struct pal_rule_key *rk, struct pal_flow_key *key, __u64 cgroup_id,
+		 struct pal_proc *pp)
+{
+	struct pal_dns_addr_key ak = {};
+	struct pal_dns_addr_val *nv;
+	struct pal_rule_val *v;
+
+	ak.cgroup_id = cgroup_id;
+	ak.family = key->family;
+	__builtin_memcpy(ak.addr, key->addr, 16);
+	nv = bpf_map_lookup_elem(&pal_dns_addrs, &ak);
+	if (!nv || bpf_ktime_get_boot_ns() - nv->ts_ns > PAL_DNS_WINDOW_NS)
+		return 0;
+	rk->prefixlen = PAL_RULE_FIXED_BITS + 128;
+	rk->family = PAL_FAMILY_NAME;
+	__builtin_memset(rk->addr, 0, 16);
+	for (int i = 0; i < PAL_DNS_HASHES; i++) {
+		if (!nv->hash[i])
+			continue;
+		__builtin_memcpy(rk->addr, &nv->hash[i], 8);
+		for (int j = 0; j < PAL_PROGS && pp; j++) {
+			rk->prog = pp->progs[j];
+			if (!rk->prog)
+				continue;
+			v = bpf_map_lookup_elem(&pal_rules, rk);
+			if (v)
+				return v;
+		}
+		rk->prog = 0;
+		v = bpf_map_lookup_elem(&pal_rules, rk);
+		if (v)
+			return v;
+	}
+	return 0;
+}
+
 /* Egress: the calling process's programs, most specific first, then any. */
 static __always_inline void decide_egress(struct pal_flow_key *key,
 					  struct pal_owner *o,
@@ -171,6 +212,9 @@ static __always_inline void decide_egress(struct pal_flow_key *key,
 		rk.prog = 0;
 		v = bpf_map_lookup_elem(&pal_rules, &rk);
 	}
+	if (!v)
+		v = by_answered_name(&rk, key, o->cgroup_id,
+				     pp && pp->start_ns == o->start_ns ? pp : 0);
 	settle(d, v);
 }
 

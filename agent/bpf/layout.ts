@@ -43,6 +43,8 @@ export const Outcome = { observed: 0, allow: 1, wouldDeny: 2, deny: 3 } as const
 export const ModeCode = { none: 0, monitor: 1, enforce: 2 } as const;
 export const VerdictCode = { none: 0, allow: 1, deny: 2 } as const;
 export const RULE_FIXED_BITS = 28 * 8;
+/** pal_rule_key.family of a rule keyed by a DNS name's hash (PAL_FAMILY_NAME). */
+export const NAME_FAMILY = 9;
 export const PROGS = 4;
 
 export interface Image {
@@ -242,7 +244,8 @@ export interface RuleEntry {
     direction: 0 | 1;
     proto: number;
     port: number;
-    family: 4 | 6;
+    /** 4, 6, or NAME_FAMILY for a `dns:` pattern's hash (see bpf/palisade.h). */
+    family: 4 | 6 | typeof NAME_FAMILY;
     /** 4 or 16 bytes. */
     addr: Buffer;
     /** Address prefix length in bits. */

@@ -1,9 +1,9 @@
 // Compiles applied policies into the datapath's entries for one host: which cgroups are
 // governed (and how), and the rules keyed by cgroup, program, direction, port and peer.
 // The same entries drive replay (evaluate.ts), so what replay predicts is what the kernel does.
-import { ModeCode, RuleEntry, VerdictCode, CgroupModeEntry } from '../bpf/layout';
+import { ModeCode, NAME_FAMILY, RuleEntry, VerdictCode, CgroupModeEntry } from '../bpf/layout';
 import { addressBytes } from './address';
-import { programHash } from './hash';
+import { dnsPatternHash, programHash } from './hash';
 import {
     EndpointPattern,
     isExternal,
@@ -89,7 +89,7 @@ function isLoopbackOrLinkLocal(a: string): boolean {
 }
 
 interface Peer {
-    family: 4 | 6;
+    family: 4 | 6 | typeof NAME_FAMILY;
     addr: Buffer;
     prefix: number;
 }
@@ -109,10 +109,14 @@ function peers(p: EndpointPattern, ctx: CompileContext, warn: (m: string) => voi
             if (!peer) warn(`cidr ${p.cidr} is not an address block`);
             return peer ? [peer] : [];
         }
-        // An address the host's resolver answered for the name; none yet matches nothing.
-        return (ctx.dnsAddresses?.(p.dns ?? '') ?? [])
+        // The name itself, for answers the kernel reads before we do, and each address
+        // the host's resolver answered for it.
+        const name = Buffer.alloc(16);
+        name.writeBigUInt64LE(dnsPatternHash(p.dns ?? ''));
+        const answered = (ctx.dnsAddresses?.(p.dns ?? '') ?? [])
             .map((a) => parseAddress(a))
             .filter((x): x is Peer => x !== undefined);
+        return [{ family: NAME_FAMILY, addr: name, prefix: 128 }, ...answered];
     }
     if (p.host === undefined)
         return [

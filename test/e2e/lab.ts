@@ -114,30 +114,26 @@ const cg2 = readFileSync('/proc/mounts', 'utf8')
     .map((line) => line.split(' '))
     .find((f) => f[2] === 'cgroup2')?.[1];
 
-/**
- * A redis client on web that runs as a program with hostile names from a cgroup with a
- * hostile name, started by the lab's own launcher so it joins the cgroup before exec.
- */
-export class HostileProcess {
-    readonly dir = mkdtempSync(path.join(tmpdir(), 'palisade-e2e-hostile-'));
-    readonly binary = path.join(this.dir, HOSTILE.dir, HOSTILE.program);
-    readonly cgroup = `${cg2}/palisade-lab/web/${HOSTILE.unit}`;
+/** A process started on a lab host in its own cgroup (a "unit"), ended with the cgroup. */
+class LabUnit {
+    readonly cgroup: string;
 
-    start(): void {
-        mkdirSync(path.dirname(this.binary));
-        symlinkSync('/usr/bin/redis-cli', this.binary);
-        const loop = 'while :; do "$0" -h 10.213.0.4 -p 6379 PING >/dev/null 2>&1; sleep 1; done';
+    constructor(
+        readonly host: string,
+        readonly unit: string,
+    ) {
+        this.cgroup = `${cg2}/palisade-lab/${host}/${unit}`;
+    }
+
+    /** Runs argv on the host through the lab's own launcher, so it joins the cgroup first. */
+    start(argv: string[]): void {
         const out = spawnSync(
             'bash',
-            ['-c', 'source lab/lib.sh && lab_spawn web "$1" sh -c "$2" "$3"', '_'].concat([
-                HOSTILE.unit,
-                loop,
-                this.binary,
-            ]),
+            ['-c', 'source lab/lib.sh && lab_spawn "$@"', '_', this.host, this.unit, ...argv],
             { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
         );
         if (out.status !== 0) {
-            throw new Error(`cannot start the hostile process: ${out.stderr}`);
+            throw new Error(`cannot start ${this.unit} on ${this.host}: ${out.stderr}`);
         }
     }
 
@@ -150,8 +146,7 @@ export class HostileProcess {
             }
             spawnSync('rmdir', [this.cgroup]);
         }
-        rmSync(`/run/palisade-lab/web/${HOSTILE.unit}.log`, { force: true });
-        rmSync(this.dir, { recursive: true, force: true });
+        rmSync(`/run/palisade-lab/${this.host}/${this.unit}.log`, { force: true });
     }
 
     private empty(): boolean {
@@ -160,5 +155,61 @@ export class HostileProcess {
         } catch {
             return true;
         }
+    }
+}
+
+/**
+ * A redis client on web that runs as a program with hostile names from a cgroup with a
+ * hostile name.
+ */
+export class HostileProcess {
+    readonly dir = mkdtempSync(path.join(tmpdir(), 'palisade-e2e-hostile-'));
+    readonly binary = path.join(this.dir, HOSTILE.dir, HOSTILE.program);
+    private readonly unit = new LabUnit('web', HOSTILE.unit);
+
+    start(): void {
+        mkdirSync(path.dirname(this.binary));
+        symlinkSync('/usr/bin/redis-cli', this.binary);
+        const loop = 'while :; do "$0" -h 10.213.0.4 -p 6379 PING >/dev/null 2>&1; sleep 1; done';
+        this.unit.start(['sh', '-c', loop, this.binary]);
+    }
+
+    stop(): void {
+        this.unit.stop();
+        rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+// Names a hostile resolver answers with: markup, quotes, control characters, a bidi
+// override, and long labels. Each label fits DNS's 63 bytes, the whole name its 253.
+export const HOSTILE_DNS = {
+    asked: `"><img src=x onerror=alert(5)>.\u0007\u001b[31m\u202e.${'b'.repeat(60)}.evil.lab`,
+    canonical: `<script>alert(6)</script>'".${'c'.repeat(60)}.${'d'.repeat(60)}.evil.lab`,
+    /** Outside every lab host: the bridge, where nothing listens on the port. */
+    target: '10.213.0.1',
+    port: 9,
+};
+
+/**
+ * A resolver on ext that answers anything with HOSTILE_DNS's names, and a client on web
+ * that asks it once a second and connects to the answer: web's agent names the external
+ * peer by what the resolver said.
+ */
+export class HostileDns {
+    private readonly fixture = path.join(__dirname, 'fixtures', 'hostileDns.js');
+    private readonly server = new LabUnit('ext', 'hostile-dns.service');
+    readonly client = new LabUnit('web', 'hostile-dns-client.service');
+
+    start(): void {
+        const node = process.execPath;
+        const d = HOSTILE_DNS;
+        this.server.start([node, this.fixture, 'serve', '10.213.0.5', d.target, d.canonical]);
+        const port = String(d.port);
+        this.client.start([node, this.fixture, 'ask', '10.213.0.5', d.asked, port]);
+    }
+
+    stop(): void {
+        this.client.stop();
+        this.server.stop();
     }
 }

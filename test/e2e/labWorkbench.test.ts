@@ -12,6 +12,8 @@ import { CodeServer, codeServerMissing } from './codeServer';
 import { edgeBetween, findNode, readDetail, waitForGraph, clickElement } from './graphView';
 import { injectedElements, type ShownEdge, type ShownGraph } from './graphView';
 import { HOSTILE, HostileProcess, INTRUDER, REDIS, findEdge, isRoot, proc } from './lab';
+import { HOSTILE_DNS, HostileDns } from './lab';
+import type { ExternalIdentity, FleetGraph } from '../../agent/protocol';
 import { auditSince, probeAsIntruder } from './lab';
 import { labDown, labUp, waitForCliGraph } from './lab';
 import { chromiumMissing, launchChromium, loadPlaywright, Workbench } from './workbench';
@@ -87,6 +89,7 @@ describe.skipIf(missing !== undefined)('Palisade in code-server and Chromium, la
     let browser: Browser | undefined;
     let wb: Workbench | undefined;
     const hostile = new HostileProcess();
+    const hostileDns = new HostileDns();
 
     beforeAll(async () => {
         out = suiteOutput('lab');
@@ -113,6 +116,7 @@ describe.skipIf(missing !== undefined)('Palisade in code-server and Chromium, la
 
     afterAll(async () => {
         hostile.stop();
+        hostileDns.stop();
         await browser?.close();
         await server?.stop();
         labDown();
@@ -220,6 +224,48 @@ describe.skipIf(missing !== undefined)('Palisade in code-server and Chromium, la
         expect(await injectedElements(frame)).toEqual([]);
         expect(wb!.dialogs).toEqual([]);
         await wb!.screenshots(out, '04-hostile-names');
+    });
+
+    it('hostile DNS names from a resolver on a lab host show as text and run nothing', async () => {
+        hostileDns.start();
+        const named = (g: FleetGraph): ExternalIdentity | undefined => {
+            const edge = g.edges.find(
+                (e) =>
+                    e.client.kind === 'process' &&
+                    e.client.unit === hostileDns.client.unit &&
+                    e.server.kind === 'external' &&
+                    e.server.name.startsWith('dns:'),
+            );
+            return edge?.server.kind === 'external' ? edge.server : undefined;
+        };
+        // web's agent names the peer by the answer it saw, byte for byte.
+        const seen = named(await waitForCliGraph((g) => named(g) !== undefined, 60))!;
+        expect(seen).toMatchObject({
+            name: `dns:${HOSTILE_DNS.asked}`,
+            canonical: HOSTILE_DNS.canonical,
+            address: HOSTILE_DNS.target,
+        });
+
+        const frame = await wb!.webviewFrame('#graph');
+        const { found: node } = await waitForGraph(frame, (g) =>
+            g.nodes.find((n) => n.kind === 'external' && n.label.includes('onerror=alert(5)')),
+        );
+        expect(node.label).toContain('"><img src=x onerror=alert(5)>');
+        expect(node.label).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
+        expect(node.detail).toContain('<script>alert(6)</script>');
+
+        await expect
+            .poll(
+                async () => {
+                    await clickElement(wb!.page, frame, node.id);
+                    return readDetail(frame);
+                },
+                { timeout: 30_000, interval: 1000 },
+            )
+            .toContain('canonical name: <script>alert(6)</script>');
+        expect(await injectedElements(frame)).toEqual([]);
+        expect(wb!.dialogs).toEqual([]);
+        await wb!.screenshots(out, '04b-hostile-dns-names');
     });
 
     it('Deny on the intruder edge writes it as denied into the policy file', async () => {
@@ -333,6 +379,4 @@ describe.skipIf(missing !== undefined)('Palisade in code-server and Chromium, la
         expect(audit.filter((r) => r.verdict === 'deny' && r.rule === 'api-to-redis')).toEqual([]);
         await wb!.screenshots(out, '11-enforced');
     });
-
-    it.todo('hostile DNS names served by the lab resolver show as text (needs DNS naming)');
 });
