@@ -69,7 +69,10 @@ export function patternOf(id: Identity): Endpoint {
         case 'external': {
             if (id.name.startsWith('dns:')) {
                 const name = id.name.slice(4).replace(/:\d+$/, '');
-                return { pattern: { dns: name } };
+                // The name the application asked for; where its CNAME chain ends is a note.
+                return id.canonical !== undefined
+                    ? { pattern: { dns: name }, note: `CNAME chain ends at ${id.canonical}` }
+                    : { pattern: { dns: name } };
             }
             return { pattern: { cidr: cidrOf(id.address) } };
         }

@@ -110,6 +110,22 @@ describe('policy inference', () => {
         );
     });
 
+    it('writes a rotating pool as the name asked for, noting where its CNAME chain ends', () => {
+        const pool = (address: string) => ({
+            kind: 'external' as const,
+            name: 'dns:objects.example',
+            canonical: 'pool.cdn.example',
+            address,
+        });
+        const p = inferPolicy(
+            graph([edge(api, pool('192.0.2.10'), 443), edge(api, pool('192.0.2.77'), 443)]),
+            { app: 'api', owner: 'dev', members: [{ host: 'api', unit: 'api.service' }] },
+        );
+        const out = p.links.filter((l) => 'dns' in l.server);
+        expect(out.map((l) => l.server)).toEqual([{ dns: 'objects.example' }]);
+        expect(out[0]?.note).toContain('CNAME chain ends at pool.cdn.example');
+    });
+
     it('writes the exact path the kernel matches when the identity carries a stable key', () => {
         const snap = proc('api', 'api.service', '/snap/tool/current/bin/tool', {
             build: '/snap/tool/42/bin/tool',
