@@ -24,9 +24,10 @@ export function formatStatus(name: string, s: AgentStatus): string {
 
 export function formatFlow(f: FlowRecord): string {
     const arrow = f.direction === 'egress' ? '→' : '←';
+    const name = f.remoteName ? ` (${safe(f.remoteName.name)})` : '';
     return (
         `${safe(f.host)} ${f.direction.padEnd(7)} ${safe(identityLabel(f.local))} ${arrow} ` +
-        `${safe(f.remoteAddress)} :${f.port}/${f.protocol} ×${f.count} pid ${f.pid}`
+        `${safe(f.remoteAddress)}${name} :${f.port}/${f.protocol} ×${f.count} pid ${f.pid}`
     );
 }
 
