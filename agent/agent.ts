@@ -106,10 +106,11 @@ export class Agent {
         });
         this.engine.load();
         this.datapath.onEvent((ev) => this.onFlowEvent(ev));
-        // A new answer may give an allowed name a new address: the kernel learns it now.
-        this.datapath.onDns((ev) => {
-            if (this.dns.handle(ev, Date.now())) this.engine.refresh();
-        });
+        // The kernel judges the first connection after an answer by name itself; the
+        // answered addresses reach its rules with the next refresh, within a second.
+        this.datapath.onDns((ev) =>
+            this.dns.handle(ev, Date.now(), this.engine.governs(ev.cgroupId)),
+        );
 
         this.rpc = await startRpcServer(
             this.opts.socketPath,
@@ -141,6 +142,7 @@ export class Agent {
                 (raw) => this.datapath.flowStats(raw),
                 Date.now(),
                 (raw) => this.datapath.forgetFlow(raw),
+                (address) => this.dns.touch(address, Date.now()),
             );
             this.dns.prune(Date.now());
             this.engine.refresh();

@@ -8,7 +8,13 @@ import type { Logger } from './log';
 import type { RemoteName } from './protocol';
 
 export class DnsObserver {
+    /** Every answer delivered on the host: names for flows, the graph and audit. */
     private readonly names: DnsNames;
+    /**
+     * Answers delivered to governed cgroups only: the addresses `dns:` rules admit. Another
+     * process on the host, however it got an answer, cannot widen what an enforced app reaches.
+     */
+    private readonly governed: DnsNames;
     private readonly streams = new DnsTcpStreams();
     /** Truncated copies: a UDP answer larger than the kernel copies, never parsed. */
     private truncated = 0;
@@ -20,34 +26,45 @@ export class DnsObserver {
         } catch {
             log.info('no resolv.conf: no search domains to strip', { resolvConf });
         }
-        this.names = new DnsNames({
+        const options = {
             searchDomains: searchDomains(text),
             ...(graceMs !== undefined ? { graceMs } : {}),
-        });
+        };
+        this.names = new DnsNames(options);
+        this.governed = new DnsNames(options);
     }
 
-    /** Feeds one copied message; answers whether it taught us anything. */
-    handle(ev: DnsEvent, at: number): boolean {
-        if (ev.protocol === 'udp') {
-            if (ev.truncated) {
-                this.truncated++;
-                return false;
-            }
-            return this.names.addMessage(ev.payload, at);
-        }
+    /** Feeds one copied message, delivered to a governed cgroup or not. */
+    handle(ev: DnsEvent, at: number, governed: boolean): void {
+        const add = (message: Uint8Array) => {
+            this.names.addMessage(message, at);
+            if (governed) this.governed.addMessage(message, at);
+        };
         const stream = `${ev.cookie}|${ev.server}.${ev.serverPort}>${ev.client}.${ev.clientPort}`;
-        let learned = false;
-        for (const message of this.streams.push(stream, ev.seq, ev.payload, at)) {
-            learned = this.names.addMessage(message, at) || learned;
+        if (ev.truncated) {
+            // Bytes are missing: a UDP answer is unreadable, a TCP stream has a hole.
+            this.truncated++;
+            if (ev.protocol === 'tcp') this.streams.drop(stream, at);
+            return;
         }
-        return learned;
+        if (ev.protocol === 'udp') {
+            add(ev.payload);
+            return;
+        }
+        for (const message of this.streams.push(stream, ev.seq, ev.payload, at)) add(message);
+    }
+
+    /** Marks an address in use by a live flow: it keeps its name (and admission) meanwhile. */
+    touch(address: string, at: number): void {
+        this.names.touch(address, at);
+        this.governed.touch(address, at);
     }
 
     /** The name of a remote address; marks it in use, so it keeps its name while used. */
     nameOf(address: string, at: number): RemoteName | undefined {
         const found = this.names.lookup(address, at);
         if (found === undefined) return undefined;
-        this.names.touch(address, at);
+        this.touch(address, at);
         return {
             name: found.name,
             ...(found.canonical !== undefined ? { canonical: found.canonical } : {}),
@@ -55,12 +72,14 @@ export class DnsObserver {
         };
     }
 
+    /** The addresses answers delivered to governed cgroups give a `dns:` pattern. */
     addressesOf(pattern: string, at: number): string[] {
-        return this.names.addressesOf(pattern, at);
+        return this.governed.addressesOf(pattern, at);
     }
 
     prune(at: number): void {
         this.names.prune(at);
+        this.governed.prune(at);
         this.streams.prune(at);
     }
 

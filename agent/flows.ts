@@ -105,6 +105,7 @@ export class FlowTable {
         lookup: (raw: Buffer) => { count: bigint } | undefined,
         now: number,
         forget: (raw: Buffer) => void = () => undefined,
+        used: (remoteAddress: string) => void = () => undefined,
     ): void {
         for (const [hex, t] of this.tracked) {
             const raw = Buffer.from(hex, 'hex');
@@ -129,6 +130,7 @@ export class FlowTable {
             t.link.count += delta;
             t.link.lastSeen = now;
             this.changed.add(t.link.key);
+            used(t.flow.remoteAddress);
         }
     }
 

@@ -79,17 +79,24 @@ static __always_inline int dns_head(struct __sk_buff *skb, struct dns_head *h)
 #define DNS_MASK	(DNS_SCRATCH - 1)
 #define DNS_LABELS	16
 #define DNS_ANSWERS	32
+#define DNS_CNAMES	8
+#define DNS_JUMPS	8
+#define NAME_MASK_	(PAL_NAME_LEN - 1)
 
 struct dns_scratch {
 	__u8 buf[DNS_SCRATCH];
 	__u32 len;
-	__u32 p;
-	__u32 k;
-	__u32 n;
-	__u32 nlabels;
+	__u32 p;		/* where the next record starts */
+	__u32 q;		/* decoding: where the next label is */
+	__u32 jumps;
 	__s32 ok;
-	__u32 starts[DNS_LABELS];
-	__u64 h;
+	__u32 n;		/* patterns matched */
+	__u32 flen;		/* bytes in text */
+	__u32 pos;		/* bytes in name */
+	__u32 ncname;
+	__u32 cname[DNS_CNAMES];	/* where CNAME targets start */
+	__u8 text[PAL_NAME_LEN];	/* a decoded name, lowercased, dotted */
+	struct pal_name_key name;	/* the same, reversed, as far as matched */
 	struct pal_dns_addr_key key;
 	struct pal_dns_addr_val val;
 };
@@ -108,102 +115,141 @@ static __always_inline struct dns_scratch *dns_scratch(void)
 	return bpf_map_lookup_elem(&pal_dns_scratch, &zero);
 }
 
-/* One label of the question name: where it starts. */
-static long question_label(__u32 i, void *unused)
+/* Past the (possibly compressed) name at p: where the record's fields start. */
+static __always_inline int skip_name(struct dns_scratch *s, __u32 *p)
+{
+	for (int j = 0; j < DNS_LABELS; j++) {
+		__u8 l;
+
+		if (*p >= s->len)
+			return -1;
+		l = s->buf[*p & DNS_MASK];
+		if ((l & 0xc0) == 0xc0) {
+			*p += 2;
+			return 0;
+		}
+		*p += 1 + l;
+		if (l == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* One label (or pointer) of the name at s->q, appended to s->text. */
+static long decode_label(__u32 i, void *unused)
 {
 	struct dns_scratch *s = dns_scratch();
-	__u8 l;
+	__u32 q;
+	__u8 l, c;
 
 	if (!s)
 		return 1;
-	if (s->p >= s->len) {
-		s->ok = -1;
-		return 1;
+	q = s->q;
+	if (q >= s->len)
+		goto bad;
+	l = s->buf[q & DNS_MASK];
+	if ((l & 0xc0) == 0xc0) {
+		if (++s->jumps > DNS_JUMPS || q + 1 >= s->len)
+			goto bad;
+		s->q = ((l & 0x3f) << 8) | s->buf[(q + 1) & DNS_MASK];
+		return 0;
 	}
-	l = s->buf[s->p & DNS_MASK];
+	if (l & 0xc0)
+		goto bad;
 	if (l == 0) {
-		s->p += 1;
 		s->ok = 1;
 		return 1;
 	}
-	if ((l & 0xc0) || s->nlabels >= DNS_LABELS) {
-		s->ok = -1;
-		return 1;
-	}
-	s->starts[s->nlabels & (DNS_LABELS - 1)] = s->p;
-	s->nlabels++;
-	s->p += 1 + l;
-	return 0;
-}
-
-/* One byte of the question name, last to first: hashes the whole and its suffixes. */
-static long question_hash(__u32 i, void *unused)
-{
-	struct dns_scratch *s = dns_scratch();
-	__u8 c;
-
-	if (!s)
-		return 1;
-	if (s->p == s->starts[s->k & (DNS_LABELS - 1)]) {
-		if (s->k == 0) {
-			s->val.hash[0] = s->h;
-			s->ok = 1;
-			return 1;
-		}
-		s->h = (s->h ^ '.') * FNV_PRIME;
-		if (s->n < PAL_DNS_HASHES - 1) {
-			s->n++;
-			s->val.hash[s->n & (PAL_DNS_HASHES - 1)] = s->h;
-		}
-		s->k--;
-	} else {
-		c = s->buf[s->p & DNS_MASK];
+	/* Longer than any pattern we keep: left to the agent. */
+	if (s->flen + l + 1 > PAL_NAME_LEN)
+		goto bad;
+	if (s->flen > 0)
+		s->text[s->flen++ & NAME_MASK_] = '.';
+	for (int j = 0; j < 63; j++) {
+		if (j >= l)
+			break;
+		c = s->buf[(q + 1 + j) & DNS_MASK];
+		/* A dot inside a label would read as a boundary: not ours to judge. */
+		if (c == '.')
+			goto bad;
 		if (c >= 'A' && c <= 'Z')
 			c += 'a' - 'A';
-		s->h = (s->h ^ c) * FNV_PRIME;
+		s->text[s->flen++ & NAME_MASK_] = c;
 	}
-	if (s->p == 0)
+	s->q = q + 1 + l;
+	return 0;
+bad:
+	s->ok = -1;
+	return 1;
+}
+
+/* Records the pattern the reversed name so far is, if it is one. */
+static __always_inline void match_pattern(struct dns_scratch *s)
+{
+	__u32 *id = bpf_map_lookup_elem(&pal_dns_patterns, &s->name);
+
+	if (id && s->n < PAL_DNS_MATCHES) {
+		s->val.pattern[s->n & (PAL_DNS_MATCHES - 1)] = *id;
+		s->n++;
+	}
+}
+
+/* One byte of s->text, last to first: each `.suffix` and the whole name are tried. */
+static long match_byte(__u32 i, void *unused)
+{
+	struct dns_scratch *s = dns_scratch();
+	__u32 at;
+	__u8 c;
+
+	if (!s || i >= s->flen)
 		return 1;
-	s->p--;
+	at = s->flen - 1 - i;
+	c = s->text[at & NAME_MASK_];
+	s->name.name[s->pos++ & NAME_MASK_] = c;
+	if (c == '.' || at == 0)
+		match_pattern(s);
 	return 0;
 }
 
-/* One answer record: an A or AAAA gets the question's hashes. */
-static long answer_record(__u32 i, void *unused)
+/* Decodes the name at q and records the patterns it or its suffixes are. */
+static __always_inline void match_name(struct dns_scratch *s, __u32 q)
+{
+	s->q = q;
+	s->jumps = 0;
+	s->flen = 0;
+	s->ok = 0;
+	bpf_loop(DNS_LABELS * 2, decode_label, 0, 0);
+	if (s->ok != 1 || s->flen == 0)
+		return;
+	__builtin_memset(&s->name, 0, sizeof(s->name));
+	s->pos = 0;
+	bpf_loop(PAL_NAME_LEN, match_byte, 0, 0);
+}
+
+/* One answer record: notes where a CNAME target is (pass 0), remembers an A/AAAA (pass 1). */
+static long answer_record(__u32 i, void *ctx)
 {
 	struct dns_scratch *s = dns_scratch();
-	__u32 p, rdlen, type;
-	int j;
+	__u32 p, rdlen, type, pass = *(__u32 *)ctx;
 
 	if (!s)
 		return 1;
 	p = s->p;
-	/* The owner name: a pointer, or labels ending in a pointer or the root. */
-	for (j = 0; j < DNS_LABELS; j++) {
-		__u8 l;
-
-		if (p >= s->len)
-			return 1;
-		l = s->buf[p & DNS_MASK];
-		if ((l & 0xc0) == 0xc0) {
-			p += 2;
-			break;
-		}
-		p += 1 + l;
-		if (l == 0)
-			break;
-	}
-	if (j == DNS_LABELS || p + 10 > s->len)
+	if (skip_name(s, &p) || p + 10 > s->len)
 		return 1;
 	type = (s->buf[p & DNS_MASK] << 8) | s->buf[(p + 1) & DNS_MASK];
 	rdlen = (s->buf[(p + 8) & DNS_MASK] << 8) | s->buf[(p + 9) & DNS_MASK];
 	p += 10;
 	if (p + rdlen > s->len)
 		return 1;
-	if ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16)) {
+	if (pass == 0 && type == 5 && s->ncname < DNS_CNAMES) {
+		s->cname[s->ncname & (DNS_CNAMES - 1)] = p;
+		s->ncname++;
+	}
+	if (pass == 1 && ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16))) {
 		s->key.family = rdlen == 4 ? 4 : 6;
 		__builtin_memset(s->key.addr, 0, sizeof(s->key.addr));
-		for (j = 0; j < 16; j++) {
+		for (int j = 0; j < 16; j++) {
 			if (j < rdlen)
 				s->key.addr[j] = s->buf[(p + j) & DNS_MASK];
 		}
@@ -214,15 +260,16 @@ static long answer_record(__u32 i, void *unused)
 }
 
 /*
- * Reads a UDP answer delivered to cgroup cgid: every A/AAAA in it carries the
- * question's hashes. Anything unusual (compressed question, more labels than
- * we keep, a truncated answer) is left to the agent.
+ * Reads a UDP answer delivered to cgroup cgid: the question and every CNAME
+ * target are matched against the patterns, and each A/AAAA remembers those
+ * that matched. Anything unusual (a name longer than we compare, more than we
+ * walk, a truncated answer) is left to the agent.
  */
 static __always_inline void grant_names(struct __sk_buff *skb, __u32 off, __u64 len,
 					__u64 cgid)
 {
 	struct dns_scratch *s = dns_scratch();
-	__u32 ancount, qend;
+	__u32 ancount, first, pass;
 
 	if (!s || len < 12)
 		return;
@@ -236,34 +283,41 @@ static __always_inline void grant_names(struct __sk_buff *skb, __u32 off, __u64 
 	    s->buf[4] != 0 || s->buf[5] != 1)
 		return;
 	ancount = (s->buf[6] << 8) | s->buf[7];
+	if (ancount > DNS_ANSWERS)
+		ancount = DNS_ANSWERS;
 	s->len = len;
-	s->p = 12;
-	s->nlabels = 0;
-	s->ok = 0;
-	bpf_loop(DNS_LABELS + 1, question_label, 0, 0);
-	if (s->ok != 1 || s->nlabels == 0)
-		return;
-	qend = s->p;
-	/* The name's last byte sits before its terminating zero. */
 	__builtin_memset(&s->val, 0, sizeof(s->val));
-	s->k = s->nlabels - 1;
 	s->n = 0;
-	s->h = FNV_OFFSET;
-	s->ok = 0;
-	s->p -= 2;
-	bpf_loop(256, question_hash, 0, 0);
-	if (s->ok != 1)
+	s->ncname = 0;
+
+	/* The question, then past its QTYPE and QCLASS. */
+	match_name(s, 12);
+	first = 12;
+	if (skip_name(s, &first))
+		return;
+	first += 4;
+
+	pass = 0;
+	s->p = first;
+	bpf_loop(ancount, answer_record, &pass, 0);
+	for (int c = 0; c < DNS_CNAMES; c++) {
+		if (c >= s->ncname)
+			break;
+		match_name(s, s->cname[c & (DNS_CNAMES - 1)]);
+	}
+	/* No pattern matched: nothing to remember. */
+	if (s->n == 0)
 		return;
 	s->val.ts_ns = bpf_ktime_get_boot_ns();
 	__builtin_memset(&s->key, 0, sizeof(s->key));
 	s->key.cgroup_id = cgid;
-	/* Past QTYPE and QCLASS. */
-	s->p = qend + 4;
-	bpf_loop(ancount < DNS_ANSWERS ? ancount : DNS_ANSWERS, answer_record, 0, 0);
+	pass = 1;
+	s->p = first;
+	bpf_loop(ancount, answer_record, &pass, 0);
 }
 
 /* Copies the payload of a UDP or TCP packet from port 53, if this is one. */
-static __always_inline void capture_dns(struct __sk_buff *skb, __u64 cgid)
+static __always_inline void capture_dns(struct __sk_buff *skb, __u64 cgid, bool grant)
 {
 	struct pal_dns_event *ev;
 	struct dns_head h = {};
@@ -300,7 +354,7 @@ static __always_inline void capture_dns(struct __sk_buff *skb, __u64 cgid)
 	__builtin_memcpy(ev->saddr, h.saddr, 16);
 	__builtin_memcpy(ev->daddr, h.daddr, 16);
 	bpf_ringbuf_submit(ev, 0);
-	if (h.proto == IPPROTO_UDP)
+	if (grant && h.proto == IPPROTO_UDP)
 		grant_names(skb, h.off, total, cgid);
 }
 

@@ -116,7 +116,15 @@ struct {
 	__type(value, __u64);
 } pal_udp_peers SEC(".maps");
 
-/* Addresses answered to a cgroup, with the question's name hashes. */
+/* The `dns:` patterns of the rules, by reversed name (see bpf/palisade.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct pal_name_key);
+	__type(value, __u32);
+} pal_dns_patterns SEC(".maps");
+
+/* Addresses answered to a cgroup, with the patterns the question matched. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);

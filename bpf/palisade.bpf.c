@@ -200,11 +200,15 @@ static __always_inline bool udp_reply(__u64 cookie, const struct pal_flow_key *k
 				      __u16 sport)
 {
 	struct udp_peer_key pk = {};
-	__u64 *sent;
+	__u64 *sent, now = bpf_ktime_get_boot_ns();
 
 	udp_peer(&pk, cookie, key, sport);
 	sent = bpf_map_lookup_elem(&pal_udp_peers, &pk);
-	return sent && bpf_ktime_get_boot_ns() - *sent < UDP_REPLY_NS;
+	if (!sent || now - *sent >= UDP_REPLY_NS)
+		return false;
+	/* A connected socket sends without passing the hooks: replies keep it alive. */
+	*sent = now;
+	return true;
 }
 
 static __always_inline int egress4(struct bpf_sock_addr *ctx)
@@ -353,10 +357,14 @@ int pal_sockops(struct bpf_sock_ops *skops)
 	return 1;
 }
 
-/* A packet that will be delivered: a DNS answer in it may now name addresses. */
-static __always_inline int deliver(struct __sk_buff *skb, __u64 cgid)
+/*
+ * A packet that will be delivered: the agent reads a DNS answer in it. The
+ * kernel itself names addresses (grant) only from replies to a governed
+ * socket's own allowed requests.
+ */
+static __always_inline int deliver(struct __sk_buff *skb, __u64 cgid, bool grant)
 {
-	capture_dns(skb, cgid);
+	capture_dns(skb, cgid, grant);
 	return 1;
 }
 
@@ -382,23 +390,23 @@ int pal_ingress(struct __sk_buff *skb)
 	gen = active_gen();
 	d.mode = governed(cgid, gen, &app);
 	if (d.mode == PAL_MODE_NONE)
-		return deliver(skb, cgid);
+		return deliver(skb, cgid, false);
 
 	key.direction = PAL_DIR_INGRESS;
 	switch (parse_inbound(skb, &key, &sport)) {
 	case PARSE_SKIP:
-		return deliver(skb, cgid);
+		return deliver(skb, cgid, false);
 	case PARSE_OPAQUE:
 		/* Unreadable is not allowed: enforce drops it, monitor lets it be. */
-		return d.mode == PAL_MODE_ENFORCE ? 0 : deliver(skb, cgid);
+		return d.mode == PAL_MODE_ENFORCE ? 0 : deliver(skb, cgid, false);
 	}
 	/* A forged answer that is refused here never names anything. */
 	if (key.proto == IPPROTO_UDP && udp_reply(bpf_get_socket_cookie(skb), &key, sport))
-		return deliver(skb, cgid);
+		return deliver(skb, cgid, true);
 	rule_key(&rk, gen, cgid, &key);
 	settle(&d, bpf_map_lookup_elem(&pal_rules, &rk));
 	if (d.outcome == PAL_OUT_ALLOW)
-		return deliver(skb, cgid);
+		return deliver(skb, cgid, false);
 
 	/* Report each attempt once: SYN retransmits share the 4-tuple. */
 	__builtin_memcpy(ak.addr, key.addr, 16);
@@ -420,5 +428,5 @@ int pal_ingress(struct __sk_buff *skb)
 		d.remote_port = sport;
 		observe(&key, &o, flags, &d);
 	}
-	return d.outcome == PAL_OUT_DENY ? 0 : deliver(skb, cgid);
+	return d.outcome == PAL_OUT_DENY ? 0 : deliver(skb, cgid, false);
 }

@@ -194,15 +194,21 @@ struct pal_dns_event {
 /*
  * Names the kernel reads from DNS answers itself, so a connection made the
  * moment an answer arrives is judged by the name before the agent has read
- * it. A rule for a `dns:` pattern is keyed by family PAL_FAMILY_NAME and the
- * pattern's hash in addr: FNV-1a 64 over the name's bytes in reverse order,
- * ASCII lowercased: the whole name for an exact pattern, `.suffix` for
- * `*.suffix`. An answered address keeps the question's hashes (the whole
- * name, then its shortest suffixes) for PAL_DNS_WINDOW_NS.
+ * it. The agent lists each `dns:` pattern of its rules in pal_dns_patterns,
+ * keyed by the name's bytes in reverse order, ASCII lowercased (the whole
+ * name for an exact pattern, `.suffix` for `*.suffix`), with a number; a rule
+ * for the pattern is keyed by family PAL_FAMILY_NAME and that number in addr.
+ * An answered address keeps the numbers of the patterns its question matched
+ * for PAL_DNS_WINDOW_NS. Names are compared whole: no hash to collide.
  */
 #define PAL_FAMILY_NAME		9
-#define PAL_DNS_HASHES		8
+#define PAL_NAME_LEN		128
+#define PAL_DNS_MATCHES		8
 #define PAL_DNS_WINDOW_NS	(30ULL * 1000000000ULL)
+
+struct pal_name_key {
+	__u8 name[PAL_NAME_LEN];	/* reversed, zero padded */
+};
 
 struct pal_dns_addr_key {
 	__u64 cgroup_id;	/* of the socket the answer reached */
@@ -213,7 +219,7 @@ struct pal_dns_addr_key {
 
 struct pal_dns_addr_val {
 	__u64 ts_ns;
-	__u64 hash[PAL_DNS_HASHES];	/* [0] the whole name, then suffixes; 0 unused */
+	__u32 pattern[PAL_DNS_MATCHES];	/* pal_dns_patterns numbers; 0 unused */
 };
 
 #endif /* PALISADE_H */

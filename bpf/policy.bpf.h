@@ -146,7 +146,7 @@ static __always_inline void settle(struct decision *d, struct pal_rule_val *v)
 
 /*
  * An address the kernel saw answered to this cgroup moments ago: the rules of
- * the question's name (and its suffixes), for each program, then any.
+ * the patterns its question matched, for each program, then any.
  */
 static __always_inline struct pal_rule_val *
 by_answered_name(struct pal_rule_key *rk, struct pal_flow_key *key, __u64 cgroup_id,
@@ -154,7 +154,7 @@ by_answered_name(struct pal_rule_key *rk, struct pal_flow_key *key, __u64 cgroup
 {
 	struct pal_dns_addr_key ak = {};
 	struct pal_dns_addr_val *nv;
-	struct pal_rule_val *v;
+	struct pal_rule_val *v, *found = 0;
 
 	ak.cgroup_id = cgroup_id;
 	ak.family = key->family;
@@ -165,24 +165,26 @@ by_answered_name(struct pal_rule_key *rk, struct pal_flow_key *key, __u64 cgroup
 	rk->prefixlen = PAL_RULE_FIXED_BITS + 128;
 	rk->family = PAL_FAMILY_NAME;
 	__builtin_memset(rk->addr, 0, 16);
-	for (int i = 0; i < PAL_DNS_HASHES; i++) {
-		if (!nv->hash[i])
+	for (int i = 0; i < PAL_DNS_MATCHES; i++) {
+		if (!nv->pattern[i])
 			continue;
-		__builtin_memcpy(rk->addr, &nv->hash[i], 8);
-		for (int j = 0; j < PAL_PROGS && pp; j++) {
-			rk->prog = pp->progs[j];
-			if (!rk->prog)
+		__builtin_memcpy(rk->addr, &nv->pattern[i], 4);
+		for (int j = 0; j <= PAL_PROGS; j++) {
+			rk->prog = j < PAL_PROGS ? (pp ? pp->progs[j] : 0) : 0;
+			if (!rk->prog && j < PAL_PROGS)
 				continue;
 			v = bpf_map_lookup_elem(&pal_rules, rk);
-			if (v)
+			if (!v)
+				continue;
+			/* As compile ranks a shared entry: denied, then allowed, then the rest. */
+			if (v->verdict == PAL_VERDICT_DENY)
 				return v;
+			if (!found || (v->verdict == PAL_VERDICT_ALLOW &&
+				       found->verdict != PAL_VERDICT_ALLOW))
+				found = v;
 		}
-		rk->prog = 0;
-		v = bpf_map_lookup_elem(&pal_rules, rk);
-		if (v)
-			return v;
 	}
-	return 0;
+	return found;
 }
 
 /* Egress: the calling process's programs, most specific first, then any. */

@@ -31,9 +31,12 @@ import {
     encodeRuleVal,
     FlowEvent,
     FlowStats,
+    NamePattern,
     RuleEntry,
     SIZE,
 } from './layout';
+
+const NAME_KEY_SIZE = 128;
 
 const TRACEPOINTS = ['pal_fork', 'pal_exec', 'pal_exit'];
 const CGROUP_HOOKS = [
@@ -55,6 +58,9 @@ const MAPS = [
     'pal_gen',
     'pal_cg_mode',
     'pal_rules',
+    'pal_udp_peers',
+    'pal_dns_patterns',
+    'pal_dns_addrs',
 ];
 const BPF_NOEXIST = 1;
 
@@ -282,13 +288,24 @@ export class Datapath {
      * generation in one 4-byte write, then drop the old entries. Programs read either the
      * old rules or the new ones, never a mix; a failure before the flip changes nothing.
      */
-    swapPolicy(cgroups: CgroupModeEntry[], rules: RuleEntry[]): number {
+    swapPolicy(
+        cgroups: CgroupModeEntry[],
+        rules: RuleEntry[],
+        patterns: NamePattern[] = [],
+    ): number {
         const old = this.policyGeneration();
         const gen = (old + 1) >>> 0;
         const cgMap = this.map('pal_cg_mode');
         const ruleMap = this.map('pal_rules');
+        const patternMap = this.map('pal_dns_patterns');
         const written: [Ptr, Buffer][] = [];
         try {
+            // Numbers are never reused for another name: writing them first is harmless.
+            for (const p of patterns) {
+                const v = Buffer.alloc(4);
+                v.writeUInt32LE(p.id);
+                this.update(patternMap, p.key, v);
+            }
             for (const c of cgroups) {
                 const k = encodeCgKey(c.cgroupId, gen);
                 this.update(cgMap, k, encodeCgVal(c.app, c.mode));
@@ -308,7 +325,29 @@ export class Datapath {
         this.update(this.map('pal_gen'), Buffer.alloc(4), genValue);
         this.dropOtherGenerations(cgMap, SIZE.cgKey, 8, gen);
         this.dropOtherGenerations(ruleMap, SIZE.ruleKey, 4, gen);
+        const keep = new Set(patterns.map((p) => p.key.toString('hex')));
+        for (const p of this.namePatterns()) {
+            if (!keep.has(p.key.toString('hex'))) {
+                bpf.mapDelete(patternMap, p.key, p.key.length, 0);
+            }
+        }
         return gen;
+    }
+
+    /** The `dns:` patterns the kernel holds now (kept from an earlier run, too). */
+    namePatterns(): NamePattern[] {
+        const map = this.map('pal_dns_patterns');
+        const out: NamePattern[] = [];
+        let cur: Buffer | null = null;
+        const next = Buffer.alloc(NAME_KEY_SIZE);
+        const value = Buffer.alloc(4);
+        while (bpf.mapGetNextKey(map, cur, next, NAME_KEY_SIZE) === 0) {
+            cur = Buffer.from(next);
+            if (bpf.mapLookup(map, cur, NAME_KEY_SIZE, value, 4, 0) === 0) {
+                out.push({ key: cur, id: value.readUInt32LE() });
+            }
+        }
+        return out;
     }
 
     private update(map: Ptr, key: Buffer, value: Buffer, flags = 0): void {

@@ -43,8 +43,27 @@ export const Outcome = { observed: 0, allow: 1, wouldDeny: 2, deny: 3 } as const
 export const ModeCode = { none: 0, monitor: 1, enforce: 2 } as const;
 export const VerdictCode = { none: 0, allow: 1, deny: 2 } as const;
 export const RULE_FIXED_BITS = 28 * 8;
-/** pal_rule_key.family of a rule keyed by a DNS name's hash (PAL_FAMILY_NAME). */
+/** pal_rule_key.family of a rule keyed by a `dns:` pattern's number (PAL_FAMILY_NAME). */
 export const NAME_FAMILY = 9;
+const NAME_LEN = 128;
+
+export interface NamePattern {
+    key: Buffer;
+    id: number;
+}
+
+/**
+ * The key of a `dns:` pattern in pal_dns_patterns: the name's bytes last to first, ASCII
+ * lowercased, `.suffix` for `*.suffix`; undefined when longer than the kernel compares.
+ */
+export function encodeNamePattern(pattern: string): Buffer | undefined {
+    const name = pattern.replace(/\.$/, '').replace(/[A-Z]/g, (c) => c.toLowerCase());
+    const text = Buffer.from(name.startsWith('*.') ? name.slice(1) : name, 'utf8').reverse();
+    if (text.length === 0 || text.length > NAME_LEN) return undefined;
+    const key = Buffer.alloc(NAME_LEN);
+    text.copy(key);
+    return key;
+}
 export const PROGS = 4;
 
 export interface Image {
@@ -244,7 +263,7 @@ export interface RuleEntry {
     direction: 0 | 1;
     proto: number;
     port: number;
-    /** 4, 6, or NAME_FAMILY for a `dns:` pattern's hash (see bpf/palisade.h). */
+    /** 4, 6, or NAME_FAMILY for a `dns:` pattern's number (see bpf/palisade.h). */
     family: 4 | 6 | typeof NAME_FAMILY;
     /** 4 or 16 bytes. */
     addr: Buffer;

@@ -101,7 +101,10 @@ export function normaliseAddress(address: string): string | undefined {
     return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
 }
 
+/** A day: a longer TTL from a resolver we cannot vouch for would name an address for ever. */
+const MAX_TTL = 86_400;
+
 /** RFC 2181 8: a TTL with the top bit set is read as zero. */
 function ttlOf(ttl: number | undefined): number {
-    return ttl === undefined || ttl > 0x7fffffff ? 0 : ttl;
+    return ttl === undefined || ttl > 0x7fffffff ? 0 : Math.min(ttl, MAX_TTL);
 }

@@ -70,6 +70,18 @@ export class DnsTcpStreams {
         return this.cut(s);
     }
 
+    /**
+     * Marks a stream as out of step: bytes of it were seen but not copied (a segment larger
+     * than the capture). Its later segments are ignored until it has been idle for idleMs.
+     */
+    drop(stream: string, at: number): void {
+        const s = this.streams.get(stream) ?? this.open(at, 0);
+        this.streams.delete(stream);
+        this.streams.set(stream, s);
+        s.lastAt = at;
+        this.lose(s);
+    }
+
     /** Forgets streams idle for longer than idleMs. */
     prune(at: number): void {
         for (const [stream, s] of this.streams) {

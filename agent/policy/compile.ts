@@ -3,7 +3,7 @@
 // The same entries drive replay (evaluate.ts), so what replay predicts is what the kernel does.
 import { ModeCode, NAME_FAMILY, RuleEntry, VerdictCode, CgroupModeEntry } from '../bpf/layout';
 import { addressBytes } from './address';
-import { dnsPatternHash, programHash } from './hash';
+import { programHash } from './hash';
 import {
     EndpointPattern,
     isExternal,
@@ -30,6 +30,8 @@ export interface CompileContext {
     cgroups: HostCgroup[];
     /** The addresses this host's DNS answers give a `dns:` pattern now. */
     dnsAddresses?: (pattern: string) => string[];
+    /** The number a `dns:` pattern has in the kernel's pal_dns_patterns, if it can have one. */
+    patternId?: (pattern: string) => number | undefined;
 }
 
 export interface RuleName {
@@ -111,11 +113,15 @@ function peers(p: EndpointPattern, ctx: CompileContext, warn: (m: string) => voi
         }
         // The name itself, for answers the kernel reads before we do, and each address
         // the host's resolver answered for it.
-        const name = Buffer.alloc(16);
-        name.writeBigUInt64LE(dnsPatternHash(p.dns ?? ''));
-        const answered = (ctx.dnsAddresses?.(p.dns ?? '') ?? [])
+        const dns = p.dns ?? '';
+        if (/[^\x00-\x7f]/.test(dns)) warn(`dns:${dns}: DNS carries such names as xn-- (punycode)`);
+        const answered = (ctx.dnsAddresses?.(dns) ?? [])
             .map((a) => parseAddress(a))
             .filter((x): x is Peer => x !== undefined);
+        const id = ctx.patternId?.(dns);
+        if (id === undefined) return answered;
+        const name = Buffer.alloc(16);
+        name.writeUInt32LE(id);
         return [{ family: NAME_FAMILY, addr: name, prefix: 128 }, ...answered];
     }
     if (p.host === undefined)

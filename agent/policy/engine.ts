@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Datapath } from '../bpf/datapath';
-import { Outcome } from '../bpf/layout';
+import { encodeNamePattern, NAME_FAMILY, Outcome } from '../bpf/layout';
 import { externalFor, identityKey } from '../fleet/identity';
 import type { Logger } from '../log';
 import type {
@@ -72,6 +72,9 @@ export class PolicyEngine {
     private state: Persisted = { policies: {}, hostAddresses: {} };
     private compiled: Compiled | undefined;
     private fingerprint = '';
+    /** pal_dns_patterns: reversed-name key (hex) → number, never reused in a run. */
+    private readonly patternIds = new Map<string, number>();
+    private nextPatternId = 1;
     readonly audit: AuditLog;
     readonly alerts = new AlertBook();
     private readonly webhooks: Webhooks;
@@ -86,6 +89,11 @@ export class PolicyEngine {
 
     /** Re-applies what was applied before a restart or reboot. */
     load(): void {
+        // Pattern numbers the kernel still holds stay theirs: answers already read name them.
+        for (const p of this.opts.datapath.namePatterns()) {
+            this.patternIds.set(p.key.toString('hex'), p.id);
+            this.nextPatternId = Math.max(this.nextPatternId, p.id + 1);
+        }
         try {
             this.state = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Persisted;
         } catch (err) {
@@ -219,6 +227,11 @@ export class PolicyEngine {
         }
     }
 
+    /** Whether a cgroup is a member of an applied policy. */
+    governs(cgroupId: bigint): boolean {
+        return this.compiled?.cgroups.some((c) => c.cgroupId === cgroupId) ?? false;
+    }
+
     /** Audit and alert for one decision the datapath reported. */
     decide(d: Decision): void {
         const verdict = VERDICT[d.outcome];
@@ -305,6 +318,7 @@ export class PolicyEngine {
             hostAddresses,
             cgroups: this.opts.hostCgroups(),
             dnsAddresses,
+            patternId: (pattern) => this.patternId(pattern),
         };
         return compile(
             Object.values(policies).map((p) => p.policy),
@@ -312,8 +326,27 @@ export class PolicyEngine {
         );
     }
 
+    private patternId(pattern: string): number | undefined {
+        const key = encodeNamePattern(pattern)?.toString('hex');
+        if (key === undefined) return undefined;
+        let id = this.patternIds.get(key);
+        if (id === undefined) {
+            id = this.nextPatternId++;
+            this.patternIds.set(key, id);
+        }
+        return id;
+    }
+
     private swap(compiled: Compiled): void {
-        this.opts.datapath.swapPolicy(compiled.cgroups, compiled.rules);
+        const used = new Set(
+            compiled.rules
+                .filter((r) => r.family === NAME_FAMILY)
+                .map((r) => r.addr.readUInt32LE()),
+        );
+        const patterns = [...this.patternIds]
+            .filter(([, id]) => used.has(id))
+            .map(([key, id]) => ({ key: Buffer.from(key, 'hex'), id }));
+        this.opts.datapath.swapPolicy(compiled.cgroups, compiled.rules, patterns);
         this.compiled = compiled;
         for (const n of compiled.names.values()) this.alerts.restate(n.app, n.link, n.state);
         this.fingerprint = fingerprint(compiled);

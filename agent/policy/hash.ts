@@ -7,22 +7,12 @@ const FNV_PRIME = 0x100000001b3n;
 const PROG_MIX = 0x9e3779b97f4a7c15n;
 const MASK = (1n << 64n) - 1n;
 
-export function fnv64(s: string | Uint8Array): bigint {
+export function fnv64(s: string): bigint {
     let h = FNV_OFFSET;
-    for (const byte of typeof s === 'string' ? Buffer.from(s, 'utf8') : s) {
+    for (const byte of Buffer.from(s, 'utf8')) {
         h = ((h ^ BigInt(byte)) * FNV_PRIME) & MASK;
     }
     return h;
-}
-
-/**
- * The hash a `dns:` pattern is keyed by in the kernel (bpf/dns.bpf.h, question_hash): FNV-1a
- * 64 over the name's bytes last to first, ASCII lowercased; `*.suffix` hashes `.suffix`.
- */
-export function dnsPatternHash(pattern: string): bigint {
-    const name = pattern.replace(/\.$/, '').replace(/[A-Z]/g, (c) => c.toLowerCase());
-    const text = name.startsWith('*.') ? name.slice(1) : name;
-    return fnv64(Buffer.from(text, 'utf8').reverse());
 }
 
 /** The hash a policy names a program by: its binary, and its script when it has one. */

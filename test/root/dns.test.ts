@@ -27,6 +27,9 @@ const fresh = (zone: string, net: number) =>
     }));
 const FRESH = fresh('fresh', 2);
 const BLOCKED = fresh('blocked', 3);
+// An exact pattern, and a name another (ungoverned) process resolves for the app.
+const SOLO = { name: 'solo.example.test', address: '127.0.4.1' };
+const SHARED = { name: 'n1.shared.example.test', address: '127.0.5.1' };
 
 const missing = !isRoot
     ? NEEDS_ROOT
@@ -77,7 +80,7 @@ describe.skipIf(missing !== '')(`DNS naming from the kernel's copies${missing}`,
             `${HOST_A} host.example.test`,
             `${HOST_B} other.example.test`,
             ...MANY.map((m) => `${m} many.example.test`),
-            ...[...FRESH, ...BLOCKED].map((f) => `${f.address} ${f.name}`),
+            ...[...FRESH, ...BLOCKED, SOLO, SHARED].map((f) => `${f.address} ${f.name}`),
         ];
         fs.writeFileSync(path.join(dir, 'hosts'), hosts.join('\n') + '\n');
         a = await listen(HOST_A);
@@ -160,6 +163,22 @@ describe.skipIf(missing !== '')(`DNS naming from the kernel's copies${missing}`,
                     state: 'allowed',
                 },
                 {
+                    id: 'to-solo',
+                    client: { binary: NODE },
+                    server: { dns: SOLO.name },
+                    ports: [a.port],
+                    protocol: 'tcp',
+                    state: 'allowed',
+                },
+                {
+                    id: 'to-shared',
+                    client: { binary: NODE },
+                    server: { dns: '*.shared.example.test' },
+                    ports: [a.port],
+                    protocol: 'tcp',
+                    state: 'allowed',
+                },
+                {
                     id: 'to-fresh',
                     client: { binary: NODE },
                     server: { dns: '*.fresh.example.test' },
@@ -212,5 +231,29 @@ describe.skipIf(missing !== '')(`DNS naming from the kernel's copies${missing}`,
                     .sort(),
             )
             .toEqual(BLOCKED.map((f) => `dns:${f.name}`).sort());
+    });
+
+    it('admits an exact name on its first answer too', async () => {
+        expect(await resolveAndConnect(SOLO.name, a.port)).toBe(`ECONNREFUSED ${SOLO.address}`);
+    });
+
+    it('does not let an answer to another process widen what the app reaches', async () => {
+        // An ungoverned process on the host resolves a name the app's glob allows...
+        const other = await h.inCgroup(
+            'other.service',
+            `${NODE} ${client} ${RESOLVER} ${SHARED.name} ${a.port}`,
+        );
+        expect(other.trim()).toBe(`ECONNREFUSED ${SHARED.address}`);
+        await new Promise((r) => setTimeout(r, 1500));
+        // ...which gives the app nothing: it connects to the address without asking.
+        const direct = await h.inCgroup(
+            'app.service',
+            `${NODE} -e "const s=require('net').connect(${a.port},'${SHARED.address}');` +
+                `s.on('connect',()=>{console.log('connected');s.destroy()});` +
+                `s.on('error',e=>console.log(e.code))"`,
+        );
+        expect(direct.trim()).toBe('EPERM');
+        // Its own answer admits it.
+        expect(await resolveAndConnect(SHARED.name, a.port)).toBe(`ECONNREFUSED ${SHARED.address}`);
     });
 });

@@ -30,6 +30,16 @@ describe('DNS over TCP', () => {
         expect(Buffer.from(out[0]!)).toEqual(reply.subarray(2));
     });
 
+    it('gives nothing more from a stream whose bytes the capture could not copy', () => {
+        const streams = new DnsTcpStreams();
+        const reply = framed('big.example', '10.1.0.3');
+        streams.drop(STREAM, 0);
+        expect(streams.push(STREAM, 5000, reply, 0)).toEqual([]);
+        // Idle long enough, the connection is forgotten and a new one reads again.
+        streams.prune(60_000);
+        expect(names(streams.push(STREAM, 7000, reply, 60_000))).toEqual(['big.example']);
+    });
+
     it('gives a message once when a segment is delivered twice', () => {
         const streams = new DnsTcpStreams();
         const reply = framed('twice.example', '10.1.0.2');
