@@ -41,6 +41,8 @@ export interface AgentOptions {
     healthIntervalMs?: number;
     /** The host's resolv.conf, for its search domains (default /etc/resolv.conf). */
     resolvConf?: string;
+    /** How long an address keeps its DNS name past the answer's TTL (default 10 min). */
+    dnsGraceMs?: number;
 }
 
 export class Agent {
@@ -91,7 +93,11 @@ export class Agent {
         const seeded = seedKernel(this.datapath, this.resolver.seed().processes);
         log.info('seeded pre-existing processes', { seeded });
 
-        this.dns = new DnsObserver(this.opts.resolvConf ?? '/etc/resolv.conf', log.child('dns'));
+        this.dns = new DnsObserver(
+            this.opts.resolvConf ?? '/etc/resolv.conf',
+            log.child('dns'),
+            this.opts.dnsGraceMs,
+        );
         this.engine = new PolicyEngine({
             stateDir: this.opts.stateDir,
             host: this.opts.host,
@@ -270,6 +276,7 @@ export class Agent {
                 events: k[Counter.events] ?? 0,
                 lostEvents: k[Counter.ringFull] ?? 0,
                 identityMisses: this.identityMisses,
+                dns: this.dns.stats(),
                 flows: this.table.flowCount,
                 links: this.table.linkCount,
             },

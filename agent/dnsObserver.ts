@@ -5,7 +5,7 @@ import type { DnsEvent } from './bpf/layout';
 import { DnsNames, searchDomains } from './dns/names';
 import { DnsTcpStreams } from './dns/tcp';
 import type { Logger } from './log';
-import type { RemoteName } from './protocol';
+import type { DnsCounters, RemoteName } from './protocol';
 
 export class DnsObserver {
     /** Every answer delivered on the host: names for flows, the graph and audit. */
@@ -83,7 +83,7 @@ export class DnsObserver {
         this.streams.prune(at);
     }
 
-    stats(): { messages: number; ignored: number; addresses: number; truncated: number } {
+    stats(): DnsCounters {
         return { ...this.names.stats, truncated: this.truncated };
     }
 }

@@ -21,6 +21,8 @@ options:
   --state-dir PATH   applied policy, audit log, history (default: /var/lib/palisade)
   --object PATH      BPF object (default: palisade.bpf.o next to this program)
   --health-interval-ms N  self-check period (default: 60000)
+  --dns-grace-seconds N   how long an address keeps its DNS name past the answer's TTL
+                          (default: 600; always while flows use it)
   --log-level LEVEL  debug|info|warn|error (default: info)`;
 
 function socketFromEnv(): string {
@@ -48,6 +50,7 @@ async function run(): Promise<number> {
             object: { type: 'string', default: path.join(__dirname, 'palisade.bpf.o') },
             'log-level': { type: 'string', default: 'info' },
             'health-interval-ms': { type: 'string' },
+            'dns-grace-seconds': { type: 'string' },
             help: { type: 'boolean', short: 'h' },
         },
     });
@@ -58,6 +61,10 @@ async function run(): Promise<number> {
     const host = values['host-name'] ?? os.hostname();
     const log = createLogger('agent', values['log-level'] as Level).child(host);
 
+    const grace = values['dns-grace-seconds'];
+    if (grace !== undefined && !/^\d+$/.test(grace)) {
+        throw new Error(`--dns-grace-seconds: "${grace}" is not a whole number of seconds`);
+    }
     if (process.getuid?.() !== 0) throw new Error('palisade-agent must run as root');
     ensureBpffs();
     const mount = cgroup2Mount();
@@ -75,6 +82,7 @@ async function run(): Promise<number> {
         ...(values['health-interval-ms']
             ? { healthIntervalMs: Number(values['health-interval-ms']) }
             : {}),
+        ...(grace !== undefined ? { dnsGraceMs: Number(grace) * 1000 } : {}),
     });
 
     let stopping = false;

@@ -145,6 +145,17 @@ export interface AgentCounters {
     identityMisses: number;
     flows: number;
     links: number;
+    /** DNS messages read; ignored ones (queries, errors, truncated answers) counted apart. */
+    dns?: DnsCounters;
+}
+
+export interface DnsCounters {
+    messages: number;
+    ignored: number;
+    /** Addresses that have a name now. */
+    addresses: number;
+    /** Copies the kernel had to cut: never parsed. */
+    truncated: number;
 }
 
 /** JSON-RPC method names and shapes. */

@@ -18,6 +18,13 @@ export function formatStatus(name: string, s: AgentStatus): string {
             `links ${s.counters.links}, lost events ${s.counters.lostEvents}, ` +
             `identity misses ${s.counters.identityMisses}`,
     ];
+    const dns = s.counters.dns;
+    if (dns) {
+        lines.push(
+            `  dns: ${dns.messages} messages read (${dns.ignored} set aside, ` +
+                `${dns.truncated} cut), ${dns.addresses} addresses named`,
+        );
+    }
     for (const p of s.problems) lines.push(`  problem: ${safe(p)}`);
     return lines.join('\n');
 }

@@ -204,6 +204,10 @@ function askedName(chain: string[], search: string[]): string {
         const bare = asked.slice(0, -suffix.length);
         if (chain.includes(bare)) return bare;
     }
+    // A pod's search domains are not the host's: an expanded question aliased straight to its
+    // own leading labels is the same expansion.
+    const next = chain[1];
+    if (next !== undefined && asked.startsWith(`${next}.`)) return next;
     return asked;
 }
 

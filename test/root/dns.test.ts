@@ -134,6 +134,7 @@ describe.skipIf(missing !== '')(`DNS naming from the kernel's copies${missing}`,
     });
 
     it('reads an answer that came over TCP after a truncated UDP one', async () => {
+        const ignoredBefore = (await h.client.status()).counters.dns?.ignored ?? 0;
         const out = await resolveAndConnect('many.example.test', a.port);
         // Nothing listens on the answered address's port: refused by the peer, not by us.
         const address = out.split(' ')[1] ?? '';
@@ -143,6 +144,8 @@ describe.skipIf(missing !== '')(`DNS naming from the kernel's copies${missing}`,
                 timeout: 5000,
             })
             .toContain('many.example.test');
+        // The truncated UDP answer came first and was set aside: the name came over TCP.
+        expect((await h.client.status()).counters.dns?.ignored).toBeGreaterThan(ignoredBefore);
     });
 
     it('under enforce lets a dns: link reach what its name answered, and nothing else', async () => {

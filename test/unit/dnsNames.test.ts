@@ -98,6 +98,19 @@ describe('DNS names: CNAME chains', () => {
         expect(names.addressesOf(expanded, 0)).toEqual(['93.184.216.34']);
     });
 
+    it("strips an expansion with a search domain the host does not have (a pod's)", () => {
+        const names = new DnsNames({ searchDomains: ['lab'] });
+        const expanded = 'api.example.com.shop.svc.cluster.local';
+        names.addMessage(
+            response(expanded, [
+                cname(expanded, 'api.example.com'),
+                a('api.example.com', '93.184.216.35'),
+            ]),
+            0,
+        );
+        expect(names.lookup('93.184.216.35', 0)?.name).toBe('api.example.com');
+    });
+
     it('keeps an expanded name the answer does not shorten', () => {
         const names = new DnsNames({ searchDomains: ['default.svc.cluster.local'] });
         names.addMessage(
