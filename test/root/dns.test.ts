@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Policy } from '../../agent/policy/types';
+import type { Policy, PolicyLink } from '../../agent/policy/types';
 import type { FlowRecord } from '../../agent/protocol';
 import { Harness, isRoot, NEEDS_ROOT, startHarness } from './agentHarness';
 
@@ -148,6 +148,20 @@ describe.skipIf(missing !== '')(`DNS naming from the kernel's copies${missing}`,
         expect((await h.client.status()).counters.dns?.ignored).toBeGreaterThan(ignoredBefore);
     });
 
+    const allow = (
+        id: string,
+        server: PolicyLink['server'],
+        port: number,
+        protocol: PolicyLink['protocol'] = 'tcp',
+    ): PolicyLink => ({
+        id,
+        client: { binary: NODE },
+        server,
+        ports: [port],
+        protocol,
+        state: 'allowed',
+    });
+
     it('under enforce lets a dns: link reach what its name answered, and nothing else', async () => {
         const policy: Policy = {
             apiVersion: 'palisade.dev/v1',
@@ -157,48 +171,14 @@ describe.skipIf(missing !== '')(`DNS naming from the kernel's copies${missing}`,
             mode: 'enforce',
             members: [{ host: h.name, unit: 'app.service' }],
             links: [
-                {
-                    id: 'resolver',
-                    client: { binary: NODE },
-                    server: { cidr: `${RESOLVER}/32` },
-                    ports: [53],
-                    protocol: 'udp',
-                    state: 'allowed',
-                },
-                {
-                    id: 'to-solo',
-                    client: { binary: NODE },
-                    server: { dns: SOLO.name },
-                    ports: [a.port],
-                    protocol: 'tcp',
-                    state: 'allowed',
-                },
-                {
-                    id: 'to-shared',
-                    client: { binary: NODE },
-                    server: { dns: '*.shared.example.test' },
-                    ports: [a.port],
-                    protocol: 'tcp',
-                    state: 'allowed',
-                },
-                {
-                    id: 'to-fresh',
-                    client: { binary: NODE },
-                    server: { dns: '*.fresh.example.test' },
-                    ports: [a.port],
-                    protocol: 'tcp',
-                    state: 'allowed',
-                },
-                {
-                    id: 'to-host',
-                    client: { binary: NODE },
-                    server: { dns: 'host.example.test' },
-                    ports: [a.port],
-                    protocol: 'tcp',
-                    state: 'allowed',
-                },
+                allow('resolver', { cidr: `${RESOLVER}/32` }, 53, 'udp'),
+                allow('to-solo', { dns: SOLO.name }, a.port),
+                allow('to-shared', { dns: '*.shared.example.test' }, a.port),
+                allow('to-fresh', { dns: '*.fresh.example.test' }, a.port),
+                // Names only the end of db.example.test's CNAME chain.
+                allow('to-host', { dns: 'host.example.test' }, a.port),
             ],
-        } as Policy;
+        };
         const applied = await h.client.applyPolicy({ policy, source: 'test', hostAddresses: {} });
         expect(applied.applied).toBe(true);
 
