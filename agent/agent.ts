@@ -105,7 +105,7 @@ export class Agent {
             datapath: this.datapath,
             hostCgroups: () => listHostCgroups(this.opts.cgroupPath),
             cgroupIdOf: (rel) => cgroupIdOf(this.opts.cgroupPath, rel),
-            dnsAddresses: (pattern) => this.dns.addressesOf(pattern, Date.now()),
+            dnsAddresses: (pattern, cgroups) => this.dns.addressesOf(pattern, Date.now(), cgroups),
             log: log.child('policy'),
             onAlert: (a) => this.rpc?.broadcast(PolicyNotifications.alert, a),
             onAudit: (r) => this.rpc?.broadcast(PolicyNotifications.audit, r),
@@ -114,9 +114,7 @@ export class Agent {
         this.datapath.onEvent((ev) => this.onFlowEvent(ev));
         // The kernel judges the first connection after an answer by name itself; the
         // answered addresses reach its rules with the next refresh, within a second.
-        this.datapath.onDns((ev) =>
-            this.dns.handle(ev, Date.now(), this.engine.governs(ev.cgroupId)),
-        );
+        this.datapath.onDns((ev) => this.dns.handle(ev, Date.now()));
 
         this.rpc = await startRpcServer(
             this.opts.socketPath,

@@ -8,13 +8,8 @@ import type { Logger } from './log';
 import type { DnsCounters, RemoteName } from './protocol';
 
 export class DnsObserver {
-    /** Every answer delivered on the host: names for flows, the graph and audit. */
+    /** Every answer delivered on the host, with the cgroups it was delivered to. */
     private readonly names: DnsNames;
-    /**
-     * Answers delivered to governed cgroups only: the addresses `dns:` rules admit. Another
-     * process on the host, however it got an answer, cannot widen what an enforced app reaches.
-     */
-    private readonly governed: DnsNames;
     private readonly streams = new DnsTcpStreams();
     /** Truncated copies: a UDP answer larger than the kernel copies, never parsed. */
     private truncated = 0;
@@ -31,15 +26,12 @@ export class DnsObserver {
             ...(graceMs !== undefined ? { graceMs } : {}),
         };
         this.names = new DnsNames(options);
-        this.governed = new DnsNames(options);
     }
 
-    /** Feeds one copied message, delivered to a governed cgroup or not. */
-    handle(ev: DnsEvent, at: number, governed: boolean): void {
-        const add = (message: Uint8Array) => {
-            this.names.addMessage(message, at);
-            if (governed) this.governed.addMessage(message, at);
-        };
+    /** Feeds one copied message. */
+    handle(ev: DnsEvent, at: number): void {
+        const add = (message: Uint8Array) =>
+            this.names.addMessage(message, at, ev.cgroupId.toString());
         const stream = `${ev.cookie}|${ev.server}.${ev.serverPort}>${ev.client}.${ev.clientPort}`;
         if (ev.truncated) {
             // Bytes are missing: a UDP answer is unreadable, a TCP stream has a hole.
@@ -57,7 +49,6 @@ export class DnsObserver {
     /** Marks an address in use by a live flow: it keeps its name (and admission) meanwhile. */
     touch(address: string, at: number): void {
         this.names.touch(address, at);
-        this.governed.touch(address, at);
     }
 
     /** The name of a remote address; marks it in use, so it keeps its name while used. */
@@ -72,14 +63,16 @@ export class DnsObserver {
         };
     }
 
-    /** The addresses answers delivered to governed cgroups give a `dns:` pattern. */
-    addressesOf(pattern: string, at: number): string[] {
-        return this.governed.addressesOf(pattern, at);
+    /**
+     * The addresses a `dns:` pattern has in answers delivered to these cgroups: another
+     * process on the host, whatever it was answered, cannot widen what an app reaches.
+     */
+    addressesOf(pattern: string, at: number, cgroups: bigint[]): string[] {
+        return this.names.addressesOf(pattern, at, new Set(cgroups.map(String)));
     }
 
     prune(at: number): void {
         this.names.prune(at);
-        this.governed.prune(at);
         this.streams.prune(at);
     }
 

@@ -35,6 +35,8 @@ interface Naming {
     name: string;
     chain: string[];
     expiresAt: number;
+    /** Who the answers were delivered to (cgroup ids), when the caller says. */
+    receivers: Set<string>;
 }
 
 interface Entry {
@@ -72,7 +74,7 @@ export class DnsNames {
      * naming no address. Queries, errors, truncated (TC=1) and malformed messages are ignored,
      * and counted.
      */
-    addMessage(payload: Uint8Array, at: number): boolean {
+    addMessage(payload: Uint8Array, at: number, receiver?: string): boolean {
         this.messages++;
         const answer = readAnswer(payload);
         if (!answer) {
@@ -82,7 +84,9 @@ export class DnsNames {
 
         const name = askedName(answer.chain, this.search);
         for (const { address, ttl } of answer.addresses) {
-            this.remember(address, { name, chain: answer.chain, expiresAt: at + ttl * 1000 }, at);
+            const receivers = new Set(receiver === undefined ? [] : [receiver]);
+            const naming = { name, chain: answer.chain, expiresAt: at + ttl * 1000, receivers };
+            this.remember(address, naming, at);
         }
         return true;
     }
@@ -114,13 +118,18 @@ export class DnsNames {
         this.entries.set(key, entry);
     }
 
-    /** Every address named by `pattern` (any name of a chain; exact, or `*.suffix`), sorted. */
-    addressesOf(pattern: string, at: number): string[] {
+    /**
+     * Every address named by `pattern` (any name of a chain; exact, or `*.suffix`), sorted;
+     * with `receivers`, only in answers delivered to one of them.
+     */
+    addressesOf(pattern: string, at: number, receivers?: ReadonlySet<string>): string[] {
         const matches = nameMatcher(pattern);
+        const heard = (n: Naming) =>
+            receivers === undefined || [...n.receivers].some((r) => receivers.has(r));
         const found: string[] = [];
         for (const [address, entry] of this.entries) {
             const named = entry.namings.some(
-                (n) => this.alive(n, entry, at) && n.chain.some(matches),
+                (n) => this.alive(n, entry, at) && heard(n) && n.chain.some(matches),
             );
             if (named) found.push(address);
         }
@@ -147,7 +156,9 @@ export class DnsNames {
             this.makeRoom(at);
             entry = { namings: [], usedAt: -Infinity };
         }
-        entry.namings = entry.namings.filter((n) => n.name !== naming.name);
+        const before = entry.namings.find((n) => n.name === naming.name);
+        for (const r of before?.receivers ?? []) naming.receivers.add(r);
+        entry.namings = entry.namings.filter((n) => n !== before);
         entry.namings.push(naming);
         if (entry.namings.length > MAX_NAMES_PER_ADDRESS) entry.namings.shift();
         this.entries.set(address, entry);

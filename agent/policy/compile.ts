@@ -28,8 +28,8 @@ export interface CompileContext {
     hostAddresses: Record<string, string[]>;
     /** The cgroups of this host (below the guarded cgroup). */
     cgroups: HostCgroup[];
-    /** The addresses this host's DNS answers give a `dns:` pattern now. */
-    dnsAddresses?: (pattern: string) => string[];
+    /** The addresses a `dns:` pattern has in answers delivered to these cgroups now. */
+    dnsAddresses?: (pattern: string, cgroups: bigint[]) => string[];
     /** The number a `dns:` pattern has in the kernel's pal_dns_patterns, if it can have one. */
     patternId?: (pattern: string) => number | undefined;
 }
@@ -103,7 +103,13 @@ function parseAddress(address: string, prefix?: number): Peer | undefined {
 }
 
 /** Addresses a peer pattern stands for, seen from this host. */
-function peers(p: EndpointPattern, ctx: CompileContext, warn: (m: string) => void): Peer[] {
+/** `at`: the cgroups on this side of the link, whose DNS answers name a `dns:` peer. */
+function peers(
+    p: EndpointPattern,
+    ctx: CompileContext,
+    warn: (m: string) => void,
+    at: HostCgroup[],
+): Peer[] {
     if (isExternal(p)) {
         if (p.cidr) {
             const [addr, len] = p.cidr.split('/');
@@ -115,7 +121,12 @@ function peers(p: EndpointPattern, ctx: CompileContext, warn: (m: string) => voi
         // the host's resolver answered for it.
         const dns = p.dns ?? '';
         if (/[^\x00-\x7f]/.test(dns)) warn(`dns:${dns}: DNS carries such names as xn-- (punycode)`);
-        const answered = (ctx.dnsAddresses?.(dns) ?? [])
+        const answered = (
+            ctx.dnsAddresses?.(
+                dns,
+                at.map((c) => c.id),
+            ) ?? []
+        )
             .map((a) => parseAddress(a))
             .filter((x): x is Peer => x !== undefined);
         const id = ctx.patternId?.(dns);
@@ -237,7 +248,7 @@ function compileLink(
     if (clients.length > 0) {
         const prog = programOf(link.client, warn);
         for (const c of clients) {
-            for (const peer of peers(link.server, ctx, warn)) {
+            for (const peer of peers(link.server, ctx, warn, [c])) {
                 for (const port of link.ports) {
                     add({
                         cgroupId: c.id,
@@ -256,7 +267,7 @@ function compileLink(
 
     // Ingress: the server is one of this app's processes on this host.
     for (const c of inScope(link.server)) {
-        for (const peer of peers(link.client, ctx, warn)) {
+        for (const peer of peers(link.client, ctx, warn, [c])) {
             for (const port of link.ports) {
                 add({
                     cgroupId: c.id,

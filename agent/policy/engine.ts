@@ -35,8 +35,8 @@ export interface EngineOptions {
     hostCgroups: () => HostCgroup[];
     /** The local cgroup id of a flow's identity (its cgroup path). */
     cgroupIdOf: (cgroupPath: string) => bigint | undefined;
-    /** The addresses the host's DNS answers currently give a `dns:` pattern. */
-    dnsAddresses: (pattern: string) => string[];
+    /** The addresses a `dns:` pattern has in answers delivered to these cgroups. */
+    dnsAddresses: (pattern: string, cgroups: bigint[]) => string[];
     log: Logger;
     onAlert: (a: Alert) => void;
     onAudit: (r: AuditRecord) => void;
@@ -158,17 +158,17 @@ export class PolicyEngine {
         // A recorded flow keeps the name it had: its address counts for that name even after
         // the answer expired.
         const live = this.opts.dnsAddresses;
-        const dnsAddresses = (pattern: string) => {
+        const dnsAddresses = (pattern: string, cgroups: bigint[]) => {
             const matches = nameMatcher(pattern);
-            const recorded = flows
-                .filter((f) => f.remoteName !== undefined)
-                .filter((f) =>
-                    [f.remoteName?.name, f.remoteName?.canonical].some(
-                        (n) => n !== undefined && matches(n),
-                    ),
-                )
-                .map((f) => f.remoteAddress);
-            return [...new Set([...live(pattern), ...recorded])];
+            const named = (f: FlowRecord) =>
+                [f.remoteName?.name, f.remoteName?.canonical].some(
+                    (n) => n !== undefined && matches(n),
+                );
+            const own = (f: FlowRecord) =>
+                f.local.kind === 'process' &&
+                cgroups.includes(this.opts.cgroupIdOf(f.local.cgroup) ?? -1n);
+            const recorded = flows.filter((f) => named(f) && own(f)).map((f) => f.remoteAddress);
+            return [...new Set([...live(pattern, cgroups), ...recorded])];
         };
         const compiled = this.compileWith(
             policies,
@@ -225,11 +225,6 @@ export class PolicyEngine {
             });
             this.swap(compiled);
         }
-    }
-
-    /** Whether a cgroup is a member of an applied policy. */
-    governs(cgroupId: bigint): boolean {
-        return this.compiled?.cgroups.some((c) => c.cgroupId === cgroupId) ?? false;
     }
 
     /** Audit and alert for one decision the datapath reported. */

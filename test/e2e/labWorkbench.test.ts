@@ -4,7 +4,7 @@
 // leaves its screen, code-server's log and the extension host's logs under failures/.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Frame } from 'playwright-core';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { captureFailure, suiteOutput } from './artifacts';
@@ -122,6 +122,13 @@ describe.skipIf(missing !== undefined)('Palisade in code-server and Chromium, la
         labDown();
     });
 
+    // A new node may still be moving with the layout: click it until the panel shows it.
+    const POLL_CLICK = { timeout: 30_000, interval: 1000 };
+    const selectNode = async (frame: Frame, id: string): Promise<string> => {
+        await clickElement(wb!.page, frame, id);
+        return readDetail(frame);
+    };
+
     it('Connect to Lab from the command palette connects to the four lab hosts', async () => {
         await wb!.runCommand('Palisade: Connect to Lab');
 
@@ -210,16 +217,7 @@ describe.skipIf(missing !== undefined)('Palisade in code-server and Chromium, la
         expect(node.label.split('\n')).toHaveLength(2);
         expect(node.label.length).toBeLessThan(HOSTILE.program.length);
 
-        // The node is new, so the layout may still move it: click again until it is selected.
-        await expect
-            .poll(
-                async () => {
-                    await clickElement(wb!.page, frame, node.id);
-                    return readDetail(frame);
-                },
-                { timeout: 30_000, interval: 1000 },
-            )
-            .toContain(HOSTILE.dir);
+        await expect.poll(() => selectNode(frame, node.id), POLL_CLICK).toContain(HOSTILE.dir);
 
         expect(await injectedElements(frame)).toEqual([]);
         expect(wb!.dialogs).toEqual([]);
@@ -255,13 +253,7 @@ describe.skipIf(missing !== undefined)('Palisade in code-server and Chromium, la
         expect(node.detail).toContain('<script>alert(6)</script>');
 
         await expect
-            .poll(
-                async () => {
-                    await clickElement(wb!.page, frame, node.id);
-                    return readDetail(frame);
-                },
-                { timeout: 30_000, interval: 1000 },
-            )
+            .poll(() => selectNode(frame, node.id), POLL_CLICK)
             .toContain('canonical name: <script>alert(6)</script>');
         expect(await injectedElements(frame)).toEqual([]);
         expect(wb!.dialogs).toEqual([]);

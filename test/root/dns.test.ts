@@ -66,6 +66,17 @@ describe.skipIf(missing !== '')(`DNS naming from the kernel's copies${missing}`,
     const resolveAndConnect = async (name: string, port: number): Promise<string> =>
         (await h.inCgroup('app.service', `${NODE} ${client} ${RESOLVER} ${name} ${port}`)).trim();
 
+    /** Connects from the app without asking DNS, as an app with a cached answer does. */
+    const connectTo = async (address: string, port: number): Promise<string> =>
+        (
+            await h.inCgroup(
+                'app.service',
+                `${NODE} -e "const s=require('net').connect(${port},'${address}');` +
+                    `s.on('connect',()=>{console.log('connected');s.destroy()});` +
+                    `s.on('error',e=>console.log(e.code))"`,
+            )
+        ).trim();
+
     const dnsmasqLog = () => fs.readFileSync(path.join(dir, 'dnsmasq.log'), 'utf8');
     const flowsTo = (address: string) =>
         h.flowsWhere((f: FlowRecord) => f.remoteAddress === address && f.direction === 'egress');
@@ -182,6 +193,8 @@ describe.skipIf(missing !== '')(`DNS naming from the kernel's copies${missing}`,
         const applied = await h.client.applyPolicy({ policy, source: 'test', hostAddresses: {} });
         expect(applied.applied).toBe(true);
 
+        // An app that cached its answer from before the policy connects without asking again.
+        expect(await connectTo(HOST_A, a.port)).toBe('connected');
         // The alias resolves through the CNAME to the allowed canonical name's address.
         expect(await resolveAndConnect('db.example.test', a.port)).toBe(`connected ${HOST_A}`);
         // The same port on an address no allowed name was answered with is refused.
@@ -229,13 +242,8 @@ describe.skipIf(missing !== '')(`DNS naming from the kernel's copies${missing}`,
         expect(other.trim()).toBe(`ECONNREFUSED ${SHARED.address}`);
         await new Promise((r) => setTimeout(r, 1500));
         // ...which gives the app nothing: it connects to the address without asking.
-        const direct = await h.inCgroup(
-            'app.service',
-            `${NODE} -e "const s=require('net').connect(${a.port},'${SHARED.address}');` +
-                `s.on('connect',()=>{console.log('connected');s.destroy()});` +
-                `s.on('error',e=>console.log(e.code))"`,
-        );
-        expect(direct.trim()).toBe('EPERM');
+        const direct = await connectTo(SHARED.address, a.port);
+        expect(direct).toBe('EPERM');
         // Its own answer admits it.
         expect(await resolveAndConnect(SHARED.name, a.port)).toBe(`ECONNREFUSED ${SHARED.address}`);
     });

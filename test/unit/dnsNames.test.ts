@@ -111,6 +111,18 @@ describe('DNS names: CNAME chains', () => {
         expect(names.lookup('93.184.216.35', 0)?.name).toBe('api.example.com');
     });
 
+    it('tells which receivers an address was answered to', () => {
+        const names = new DnsNames();
+        names.addMessage(response('pay.example', [a('pay.example', '10.30.0.1')]), 0, '7');
+        names.addMessage(response('pay.example', [a('pay.example', '10.30.0.2')]), 0, '8');
+        expect(names.addressesOf('pay.example', 0, new Set(['7']))).toEqual(['10.30.0.1']);
+        expect(names.addressesOf('pay.example', 0, new Set(['9']))).toEqual([]);
+        // A later answer to another receiver keeps the first one's.
+        names.addMessage(response('pay.example', [a('pay.example', '10.30.0.1')]), 5, '8');
+        expect(names.addressesOf('pay.example', 5, new Set(['7']))).toEqual(['10.30.0.1']);
+        expect(names.addressesOf('pay.example', 5)).toEqual(['10.30.0.1', '10.30.0.2']);
+    });
+
     it('keeps an expanded name the answer does not shorten', () => {
         const names = new DnsNames({ searchDomains: ['default.svc.cluster.local'] });
         names.addMessage(
