@@ -210,6 +210,7 @@ export class Agent {
             local: resolved.identity,
             pid: resolved.pid,
             startNs: resolved.startNs,
+            ...(resolved.kernelProgram ? { kernelProgram: resolved.kernelProgram } : {}),
             remoteAddress: key.address,
             ...(remoteName ? { remoteName } : {}),
             port: key.port,

@@ -1,7 +1,15 @@
 // Flows (each first sighting of a process instance talking to a destination) and the links
 // they aggregate into by identity. Counts come from the kernel's per-key counters.
 import { identityKey } from './fleet/identity';
-import type { Direction, FlowRecord, HostLink, Identity, Protocol, RemoteName } from './protocol';
+import type {
+    Direction,
+    FlowRecord,
+    HostLink,
+    Identity,
+    KernelProgram,
+    Protocol,
+    RemoteName,
+} from './protocol';
 
 export interface Observation {
     direction: Direction;
@@ -12,6 +20,7 @@ export interface Observation {
     remoteAddress: string;
     remoteName?: RemoteName;
     port: number;
+    kernelProgram?: KernelProgram;
     /** The kernel map key, to refresh counts; absent for replayed data. */
     kernelKey?: Buffer;
     count: number;
@@ -55,6 +64,7 @@ export class FlowTable {
             count: o.count,
             firstSeen: o.at,
             lastSeen: o.at,
+            ...(o.kernelProgram ? { kernelProgram: o.kernelProgram } : {}),
         };
         this.flowsList.push(flow);
         if (this.flowsList.length > this.maxFlows) this.flowsList.splice(0, this.maxFlows / 10);

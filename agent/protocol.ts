@@ -83,6 +83,22 @@ export type Identity = ProcessIdentity | ExternalIdentity | UnknownIdentity;
 export type Protocol = 'tcp' | 'udp';
 export type Direction = 'egress' | 'ingress';
 
+/**
+ * The strings the kernel hashed at exec to name a process instance in policy
+ * (bpf/program.bpf.h): paths joined to the working directory but never normalized, and a
+ * script only where argv[1] is one. Replay matches recorded flows by these, as the kernel does.
+ */
+export interface KernelProgram {
+    /** The path handed to execve, joined to the working directory when relative. */
+    file: string;
+    /** The file the kernel mapped. */
+    exe: string;
+    /** argv[1], joined likewise, unless it is empty or starts with "-". */
+    arg?: string;
+    /** binfmt_script/misc ran `exe` on `file` (a `#!` file): `file` is the script. */
+    shebang?: boolean;
+}
+
 /** One observed connection attempt (first sighting of a 5-tuple-less flow key). */
 export interface FlowRecord {
     id: number;
@@ -103,6 +119,8 @@ export interface FlowRecord {
     count: number;
     firstSeen: number;
     lastSeen: number;
+    /** What the kernel names the local process by, when it is a process. */
+    kernelProgram?: KernelProgram;
 }
 
 /** A flow aggregated by identity on one host: what the graph draws. */
@@ -255,6 +273,8 @@ export interface ReplayedFlow {
     flow: FlowRecord;
     verdict: Verdict;
     rule?: string;
+    /** Why the kernel does not see the flow's program as its identity shows it. */
+    note?: string;
 }
 
 export interface ReplayResult {

@@ -1,6 +1,7 @@
 // What program a process is, from the facts the kernel recorded at exec.
 // Pure functions: the exec facts come from the datapath or from /proc.
 import * as path from 'node:path';
+import type { KernelProgram } from '../protocol';
 
 export interface ExecFacts {
     /** The file the kernel mapped (mm->exe_file). */
@@ -147,4 +148,29 @@ export function programOf(f: ExecFacts): Program {
         if (script) program.script = script;
     }
     return program;
+}
+
+/**
+ * A path as the kernel's hash_abs reads it: absolute as written, else joined to the working
+ * directory with one leading "./" dropped. Nothing is normalized ("..", "//" stay).
+ */
+function kernelPath(p: string, cwd: string): string {
+    if (p.startsWith('/')) return p;
+    const rel = p.startsWith('./') ? p.slice(2) : p;
+    return (cwd === '/' ? '/' : `${cwd}/`) + rel;
+}
+
+/**
+ * What the kernel names a process by (bpf/program.bpf.h, program_hashes). Unlike programOf,
+ * no interpreter grammar: only argv[1] can be a script, and only when it is not an option,
+ * because options before a script may carry code of their own (`node -r x api.js`).
+ * NOTE: the kernel hashes raw bytes, this the text decoded from them: a path that is not
+ * valid UTF-8 hashes differently here (no policy, being UTF-8 text, can name it anyway).
+ */
+export function kernelProgramOf(f: ExecFacts): KernelProgram {
+    const file = kernelPath(f.filename, f.cwd);
+    if (f.viaInterpreter) return { file, exe: f.exe, shebang: true };
+    const arg = f.args[1];
+    if (arg === undefined || arg === '' || arg.startsWith('-')) return { file, exe: f.exe };
+    return { file, exe: f.exe, arg: kernelPath(arg, f.cwd) };
 }

@@ -2,10 +2,10 @@
 // for processes that predate the datapath, and only after proving it is the same process
 // instance. When neither works the answer is `unknown`, never a guess.
 import * as path from 'node:path';
-import type { Identity, ProcessIdentity } from '../protocol';
+import type { Identity, KernelProgram, ProcessIdentity } from '../protocol';
 import { EventFlags, FlowEvent, Image, ImageFlags } from '../bpf/layout';
 import { cgroupContext } from './context';
-import { Program, programOf } from './program';
+import { ExecFacts, kernelProgramOf, Program, programOf } from './program';
 import { ProcessSeed, SeededProcess, SocketOwners } from './seed';
 import { renderSpiffe } from './spiffe';
 import { BuildHistory, stablePath } from './stable';
@@ -28,10 +28,13 @@ export interface Resolved {
     startNs: bigint;
     /** The owner could not be named. */
     miss: boolean;
+    /** What the kernel names the process by in policy, when it is one. */
+    kernelProgram?: KernelProgram;
 }
 
 interface Facts {
     program: Program;
+    kernelProgram: KernelProgram;
     parent?: string;
     euid: number;
     /** cgroup v2 path relative to the mount, when known as a path rather than an id. */
@@ -108,14 +111,16 @@ export class IdentityResolver {
     }
 
     private imageFacts(img: Image, ev: OwnerEvent): Facts {
+        const exec: ExecFacts = {
+            exe: img.exe,
+            filename: img.filename,
+            cwd: img.cwd,
+            args: img.args,
+            viaInterpreter: (img.flags & ImageFlags.script) !== 0,
+        };
         return {
-            program: programOf({
-                exe: img.exe,
-                filename: img.filename,
-                cwd: img.cwd,
-                args: img.args,
-                viaInterpreter: (img.flags & ImageFlags.script) !== 0,
-            }),
+            program: programOf(exec),
+            kernelProgram: kernelProgramOf(exec),
             ...(img.flags & ImageFlags.parentKnown ? { parent: img.parentExe } : {}),
             // The effective uid at connect time is the account the flow runs as.
             euid: ev.euid,
@@ -126,6 +131,8 @@ export class IdentityResolver {
     private procFacts(p: SeededProcess): Facts {
         return {
             program: programOf(p),
+            // What the seed wrote into the kernel for it (agent/seed.ts).
+            kernelProgram: kernelProgramOf(p),
             ...(p.parentExe ? { parent: p.parentExe } : {}),
             euid: p.euid,
             ...(p.cgroup ? { cgroupPath: p.cgroup } : {}),
@@ -170,7 +177,7 @@ export class IdentityResolver {
         } catch {
             // A zone that is not a valid trust domain: the identity stands without the URI.
         }
-        return { identity, pid, startNs, miss: false };
+        return { identity, pid, startNs, miss: false, kernelProgram: f.kernelProgram };
     }
 
     /** cgroup path relative to the guarded cgroup, as the identity shows it. */

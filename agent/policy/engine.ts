@@ -24,6 +24,7 @@ import { AuditLog } from './audit';
 import { compile, Compiled, CompileContext, HostCgroup } from './compile';
 import { Evaluator } from './evaluate';
 import { checkPolicy } from './file';
+import { kernelHashes } from './hash';
 import type { Policy, Verdict } from './types';
 
 export interface EngineOptions {
@@ -187,14 +188,15 @@ export class PolicyEngine {
             if (flow.lastSeen < since || flow.local.kind !== 'process') continue;
             const cgroupId = this.opts.cgroupIdOf(flow.local.cgroup);
             if (cgroupId === undefined) continue;
+            // The hashes the kernel computed at exec, not the identity's names: the identity
+            // reads an interpreter's options to find its script, the kernel only argv[1].
+            // A flow recorded without them can match only rules for any program.
+            const kernel = flow.kernelProgram;
             const e = evaluator.evaluate({
                 direction: flow.direction,
                 protocol: flow.protocol,
                 cgroupId,
-                // The kernel hashes the exact path, not the stable key.
-                binary: flow.local.build ?? flow.local.binary,
-                exe: flow.local.exe,
-                script: flow.local.script,
+                ...(kernel ? { programs: kernelHashes(kernel) } : {}),
                 remoteAddress: flow.remoteAddress,
                 port: flow.port,
             });
@@ -203,7 +205,13 @@ export class PolicyEngine {
             if (name && name.app !== proposed.app) continue;
             result.evaluated++;
             if (e.outcome === Outcome.deny) {
-                result.dropped.push({ flow, verdict: 'deny', rule: name?.link ?? 'default-deny' });
+                const note = flow.direction === 'egress' ? scriptNote(flow) : undefined;
+                result.dropped.push({
+                    flow,
+                    verdict: 'deny',
+                    rule: name?.link ?? 'default-deny',
+                    ...(note ? { note } : {}),
+                });
             }
         }
         return result;
@@ -347,6 +355,17 @@ export class PolicyEngine {
         this.fingerprint = fingerprint(compiled);
         for (const w of compiled.warnings) this.opts.log.warn('policy', { warning: w });
     }
+}
+
+/** Says so when the kernel does not know a flow's process by the script its identity names. */
+function scriptNote(flow: FlowRecord): string | undefined {
+    const script = flow.local.kind === 'process' ? flow.local.script : undefined;
+    const kernel = flow.kernelProgram;
+    if (!script || !kernel || kernel.shebang || kernel.arg === script) return undefined;
+    return kernel.arg === undefined
+        ? `the kernel knows this process by no script: only argv[1] names one, and here ` +
+              `it is an option or missing`
+        : `the kernel knows this process by argv[1], ${kernel.arg}, not ${script}`;
 }
 
 function writeAtomic(file: string, text: string): void {

@@ -3,15 +3,13 @@
 import { ModeCode, Outcome, RuleEntry, VerdictCode } from '../bpf/layout';
 import { addressBytes, AddressBytes } from './address';
 import type { Compiled } from './compile';
-import { processHashes } from './hash';
 
 export interface FlowFacts {
     direction: 'egress' | 'ingress';
     protocol: 'tcp' | 'udp';
     cgroupId: bigint;
-    binary?: string;
-    exe?: string;
-    script?: string;
+    /** The process's program hashes as pal_proc holds them (see kernelHashes). */
+    programs?: bigint[];
     remoteAddress: string;
     port: number;
 }
@@ -46,12 +44,7 @@ export class Evaluator {
         const proto = f.protocol === 'tcp' ? 6 : 17;
         const direction = f.direction === 'egress' ? 0 : 1;
         // The datapath tries the process's own program hashes first, then "any program".
-        const progs =
-            direction === 0 && f.binary
-                ? processHashes({ binary: f.binary, exe: f.exe, script: f.script }).filter(
-                      (h) => h !== 0n,
-                  )
-                : [];
+        const progs = direction === 0 ? (f.programs ?? []).filter((h) => h !== 0n) : [];
         progs.push(0n);
 
         let match: RuleEntry | undefined;

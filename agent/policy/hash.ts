@@ -1,6 +1,7 @@
 // Program hashes as the datapath computes them at exec (bpf/program.bpf.h, program_hashes):
-// FNV-1a 64 of the binary path, mixed with the script path's hash for interpreters.
+// FNV-1a 64 of the binary path, mixed with the hash of argv[1] or of a `#!` file.
 // The kernel and this file must agree byte for byte; test/root/enforce.test.ts proves it.
+import type { KernelProgram } from '../protocol';
 
 const FNV_OFFSET = 0xcbf29ce484222325n;
 const FNV_PRIME = 0x100000001b3n;
@@ -24,14 +25,15 @@ export function programHash(binary: string, script?: string): bigint {
 
 /**
  * Every hash a process may be matched by, most specific first, as the datapath keeps them
- * in pal_proc.progs: [binary+script, exe+script, binary, exe] (0n where not applicable).
+ * in pal_proc.progs (0n where not applicable): for a `#!` file [interpreter+file,
+ * interpreter], else [file+argv[1], exe+argv[1], file, exe].
  */
-export function processHashes(p: { binary: string; exe?: string; script?: string }): bigint[] {
-    const exe = p.exe ?? p.binary;
+export function kernelHashes(k: KernelProgram): bigint[] {
+    if (k.shebang) return [programHash(k.exe, k.file), fnv64(k.exe), 0n, 0n];
     return [
-        p.script ? programHash(p.binary, p.script) : 0n,
-        p.script ? programHash(exe, p.script) : 0n,
-        fnv64(p.binary),
-        fnv64(exe),
+        k.arg !== undefined ? programHash(k.file, k.arg) : 0n,
+        k.arg !== undefined ? programHash(k.exe, k.arg) : 0n,
+        fnv64(k.file),
+        fnv64(k.exe),
     ];
 }

@@ -142,6 +142,26 @@ describe.skipIf(!isRoot)(`enforcement in the kernel (root: real eBPF)${NEEDS_ROO
             `${NODE} --eval="${code.replace(/"/g, '\\"')}" ${scriptA}`,
         );
         expect(spoof.trim()).toBe('EPERM');
+
+        // A preload before the script: the identity reads node's options and names scriptA,
+        // the kernel names no script. Replay must predict the kernel, not the identity.
+        const preload = path.join(dir, 'preload.js');
+        fs.writeFileSync(preload, '');
+        expect(await nodeConnect(`-r ${preload} ${scriptA}`, allowed.port)).toBe('EPERM');
+        const replay = await h.client.replay({
+            policy: policy('enforce', [
+                link('a-ok', { client: { binary: NODE, script: scriptA }, ports: [allowed.port] }),
+            ]),
+            hostAddresses: {},
+        });
+        const mine = replay.dropped.filter((d) => d.flow.port === allowed.port);
+        const preloaded = mine.filter((d) => d.flow.kernelProgram?.arg === undefined);
+        expect(preloaded.map((d) => d.flow.local)).toContainEqual(
+            expect.objectContaining({ script: scriptA }),
+        );
+        // Each refused run is predicted; the allowed run is not.
+        expect(mine.every((d) => d.flow.kernelProgram?.arg !== scriptA)).toBe(true);
+        expect(mine.some((d) => d.flow.kernelProgram?.arg === scriptB)).toBe(true);
     });
 
     it('refuses unconnected UDP sendto with EPERM under enforce', async () => {

@@ -10,7 +10,7 @@ import { AlertBook, Webhooks } from '../../agent/policy/alerts';
 import { AuditLog } from '../../agent/policy/audit';
 import { compile, CompileContext } from '../../agent/policy/compile';
 import { Evaluator } from '../../agent/policy/evaluate';
-import { fnv64, programHash } from '../../agent/policy/hash';
+import { fnv64, kernelHashes, programHash } from '../../agent/policy/hash';
 import type { Policy, PolicyLink } from '../../agent/policy/types';
 import type { Alert } from '../../agent/protocol';
 
@@ -213,8 +213,11 @@ describe('policy compilation', () => {
                 direction: 'egress',
                 protocol: 'tcp',
                 cgroupId: 20n,
-                binary: '/usr/bin/node',
-                script,
+                programs: kernelHashes({
+                    file: '/usr/bin/node',
+                    exe: '/usr/bin/node',
+                    arg: script,
+                }),
                 remoteAddress: '10.213.0.4',
                 port: 6379,
             }).outcome;
