@@ -253,5 +253,62 @@ describe.skipIf(!isRoot)(
             expect(connectFromWeb()).toBe('timeout');
             expect(await apiRequests(20)).toBe(20);
         });
+
+        it('enforces api: its script reaches redis and payments by name, another script in its unit is refused', async () => {
+            const apiFile = path.join(dir, 'api.palisade.yaml');
+            const infer = palisade(
+                ...['policy', 'infer', '--app', 'api', '--owner', 'dev@example.com'],
+                ...['--member', 'api:api.service', '--out', apiFile],
+            );
+            expect(infer.status, infer.stderr).toBe(0);
+            const links = parsePolicy(fs.readFileSync(apiFile, 'utf8'), apiFile).links;
+            // The API's own script, by path, to redis; its resolver; payments on ext.
+            expect(links.map((l) => l.client)).toContainEqual(
+                expect.objectContaining({ script: path.join(ROOT, 'lab/demo/api.js') }),
+            );
+            expect(links.some((l) => l.protocol === 'udp' && l.ports.includes(53))).toBe(true);
+            expect(palisade('policy', 'allow', apiFile, '--all').status).toBe(0);
+            // Nothing recorded would be dropped: no --force.
+            const enforce = palisade('mode', 'enforce', '--app', 'api', '--file', apiFile);
+            expect(enforce.status, enforce.stdout + enforce.stderr).toBe(0);
+
+            // Every request resolves payments.ext.lab (the answers must come back) and uses redis.
+            expect(await apiRequests(200)).toBe(200);
+
+            // The same node binary in the same unit, running another script: refused.
+            const other = path.join(dir, 'other.js');
+            fs.writeFileSync(
+                other,
+                "const s=require('net').connect(6379,'10.213.0.4');" +
+                    "s.on('connect',()=>{console.log('connected');s.destroy()});" +
+                    "s.on('error',e=>console.log(e.code))",
+            );
+            const out = execFileSync(
+                'nsenter',
+                [
+                    '--net=/run/netns/palisade-api',
+                    'sh',
+                    '-c',
+                    'echo $$ > "$0/cgroup.procs" && exec "$1" "$2"',
+                    `${labCgroup}/api/api.service`,
+                    NODE,
+                    other,
+                ],
+                { encoding: 'utf8' },
+            ).trim();
+            expect(out).toBe('EPERM');
+            await sleep(1500);
+            const audit = JSON.parse(palisade('audit', '--json').stdout) as AuditRecord[];
+            expect(
+                audit.find(
+                    (a) =>
+                        a.app === 'api' &&
+                        a.verdict === 'deny' &&
+                        a.local.kind === 'process' &&
+                        a.local.script === other,
+                ),
+            ).toMatchObject({ port: 6379, host: 'api', rule: 'default-deny' });
+            expect(await apiRequests(50)).toBe(50);
+        });
     },
 );
