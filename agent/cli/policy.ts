@@ -1,8 +1,14 @@
 // `palisade policy|mode|alerts|audit`: the policy lifecycle from a terminal.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Fleet } from '../fleet/fleet';
-import { identityLabel } from '../fleet/identity';
-import { HostClient, pushPolicy, replayPolicy } from '../fleet/push';
+import { flowLabel } from '../fleet/identity';
+import {
+    DropsDecision,
+    FleetReplay,
+    HostClient,
+    pushPolicyChecked,
+    replayPolicy,
+} from '../fleet/push';
 import { mergeLinks, parsePolicy, renderPolicy, setLinkState, setMode } from '../policy/file';
 import { parseEdgeLog } from '../policy/flowLog';
 import { defaultMembers, inferPolicy } from '../policy/infer';
@@ -22,7 +28,8 @@ policy:
                          into an existing FILE, new links are added and reviewed ones kept
   policy apply FILE [--dry-run] [--force]
                          validate, then swap in on every agent, all or nothing; an
-                         enforce file is refused when the replay would drop flows
+                         enforce file is refused when the replay would drop recorded
+                         flows, unless --force
   policy replay FILE [--since T]
                          recorded flows the policy would drop under enforce
   policy allow|snooze|deny|alert FILE (--link ID ... | --all [--except ID ...]) [--push]
@@ -146,20 +153,12 @@ async function apply(file: string, values: Values): Promise<number> {
     try {
         // An enforce file gets the same readiness check as `mode enforce`: no way around it
         // by editing the mode by hand.
-        if (policy.mode === 'enforce' && !values.force && !values['dry-run']) {
-            const r = await replayPolicy(hosts, policy);
-            if (r.dropped.length > 0) {
-                printReplay(policy.app, r);
-                process.stderr.write(
-                    `palisade: refusing to apply ${file} in enforce mode: ${r.dropped.length} ` +
-                        `recorded flow(s) would be dropped (allow them, or pass --force)\n`,
-                );
-                return 3;
-            }
-        }
-        const results = await pushPolicy(hosts, policy, file, {
+        const outcome = await pushPolicyChecked(hosts, policy, file, {
             dryRun: values['dry-run'] ?? false,
+            allowDrops: dropsDecision(policy.app, file, values),
         });
+        if (!outcome.pushed) return 3;
+        const results = outcome.results;
         const verb = values['dry-run'] ? 'would apply' : 'applied';
         const warnings = new Set<string>();
         for (const { host, result } of results) {
@@ -190,22 +189,37 @@ async function replay(file: string, values: Values): Promise<number> {
     }
 }
 
-function printReplay(app: string, r: Awaited<ReturnType<typeof replayPolicy>>): void {
+/** The CLI's answer when enforcing would drop recorded flows: show them; go on with --force. */
+function dropsDecision(app: string, file: string, values: Values): DropsDecision {
+    return (r) => {
+        printReplay(app, r);
+        const n = r.dropped.length;
+        if (values.force) {
+            process.stderr.write(
+                `palisade: --force: enforcing ${app} although ${n} ` +
+                    `recorded flow(s) would be dropped\n`,
+            );
+            return true;
+        }
+        process.stderr.write(
+            `palisade: refusing to enforce ${app}: ${n} recorded flow(s) would be dropped ` +
+                `(allow them in ${file}, or pass --force)\n`,
+        );
+        return false;
+    };
+}
+
+function printReplay(app: string, r: FleetReplay): void {
     process.stdout.write(
         `replay of ${app} under enforce: ${r.evaluated} flow(s) evaluated, ` +
             `${r.dropped.length} would be dropped\n`,
     );
     for (const d of r.dropped) {
-        const f = d.flow;
-        // Client first, as people read a connection: who → whom:port.
-        const local = safe(identityLabel(f.local));
-        const remote = safe(f.remoteAddress);
-        const edge =
-            f.direction === 'egress'
-                ? `${local} → ${remote}:${f.port}/${f.protocol}`
-                : `${remote} → ${local}:${f.port}/${f.protocol}`;
         const rule = safe(d.rule ?? 'default-deny');
-        process.stdout.write(`  on ${safe(d.host)}: ${edge} ×${f.count} (${rule})\n`);
+        process.stdout.write(
+            `  on ${safe(d.host)}: ${safe(flowLabel(d.flow))} ×${d.flow.count} (${rule})\n`,
+        );
+        if (d.note) process.stdout.write(`    ${safe(d.note)}\n`);
     }
     const last = r.lastAlertAt ? `${formatWhen(r.lastAlertAt)} ago` : 'never';
     process.stdout.write(`last alert for ${app}: ${last}\n`);
@@ -235,20 +249,14 @@ async function mode(target: 'enforce' | 'monitor', values: Values): Promise<numb
 
     const hosts = await connect(values);
     try {
-        if (target === 'enforce') {
-            const r = await replayPolicy(hosts, { ...policy, mode: 'enforce' });
-            printReplay(app, r);
-            if (r.dropped.length > 0 && !values.force) {
-                process.stderr.write(
-                    `palisade: refusing to enforce ${app}: ${r.dropped.length} recorded ` +
-                        `flow(s) would be dropped ` +
-                        `(allow them in ${file}, or pass --force)\n`,
-                );
-                return 3;
-            }
-        }
         const next = setMode(text, file, target);
-        const results = await pushPolicy(hosts, parsePolicy(next, file), file);
+        const outcome = await pushPolicyChecked(hosts, parsePolicy(next, file), file, {
+            allowDrops: dropsDecision(app, file, values),
+        });
+        if (!outcome.pushed) return 3;
+        // The replay is worth seeing even when it drops nothing.
+        if (outcome.replay?.dropped.length === 0) printReplay(app, outcome.replay);
+        const results = outcome.results;
         writeFileAtomic(file, next);
         process.stdout.write(`${app} is now in ${target} mode on ${results.length} host(s)\n`);
         return 0;

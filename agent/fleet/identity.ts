@@ -1,7 +1,7 @@
 // Keys and labels for identities. Keys join and deduplicate (so they use every field that
 // makes two processes different services, and nothing that varies per instance); labels are
 // for people. Both are plain strings: renderers must still treat them as untrusted text.
-import type { ExternalIdentity, Identity, RemoteName } from '../protocol';
+import type { ExternalIdentity, FlowRecord, Identity, RemoteName } from '../protocol';
 
 export function identityKey(id: Identity): string {
     switch (id.kind) {
@@ -39,6 +39,16 @@ export function identityLabel(id: Identity): string {
         case 'unknown':
             return `${id.host}/? (${id.reason})`;
     }
+}
+
+/** A flow the way people read a connection, client first: `who → whom:port/protocol`. */
+export function flowLabel(
+    f: Pick<FlowRecord, 'direction' | 'local' | 'remoteAddress' | 'port' | 'protocol'>,
+): string {
+    const local = identityLabel(f.local);
+    return f.direction === 'egress'
+        ? `${local} → ${f.remoteAddress}:${f.port}/${f.protocol}`
+        : `${f.remoteAddress} → ${local}:${f.port}/${f.protocol}`;
 }
 
 /** An address outside the fleet, by the DNS name its host saw answer it when there is one. */

@@ -1,5 +1,6 @@
 // Policy across a fleet, shared by the CLI and the extension: the address table every agent
-// compiles against, an all-or-nothing push, and a replay joined over hosts.
+// compiles against, an all-or-nothing push, a replay joined over hosts, and the readiness
+// check that puts the two together before anything is enforced.
 import type { Policy } from '../policy/types';
 import type { ApplyResult, ReplayedFlow } from '../protocol';
 import type { AgentClient } from '../remote/agentClient';
@@ -139,4 +140,36 @@ export async function replayPolicy(
     }
     out.dropped.sort((a, b) => a.flow.firstSeen - b.flow.firstSeen);
     return out;
+}
+
+/**
+ * Asked when enforcing a policy would drop flows the agents recorded: true pushes anyway.
+ * The CLI answers with --force, the extension by asking the person.
+ */
+export type DropsDecision = (replay: FleetReplay) => boolean | Promise<boolean>;
+
+export type CheckedPush =
+    | { pushed: true; results: PushResult[]; replay?: FleetReplay }
+    | { pushed: false; replay: FleetReplay };
+
+/**
+ * The one way a policy file reaches the fleet: an enforce policy is first replayed over
+ * every agent's recorded flows, and pushed only when nothing would be dropped or `allowDrops`
+ * says to go on. A dry run validates and compiles only, so it skips the replay.
+ */
+export async function pushPolicyChecked(
+    hosts: HostClient[],
+    policy: Policy,
+    source: string,
+    opts: { dryRun?: boolean; allowDrops: DropsDecision },
+): Promise<CheckedPush> {
+    let replay: FleetReplay | undefined;
+    if (policy.mode === 'enforce' && !opts.dryRun) {
+        replay = await replayPolicy(hosts, policy);
+        if (replay.dropped.length > 0 && !(await opts.allowDrops(replay))) {
+            return { pushed: false, replay };
+        }
+    }
+    const results = await pushPolicy(hosts, policy, source, { dryRun: opts.dryRun ?? false });
+    return { pushed: true, results, ...(replay ? { replay } : {}) };
 }

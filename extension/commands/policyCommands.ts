@@ -1,13 +1,14 @@
 // Review commands on policy files: change a link's state (CodeLens, graph, Alerts view),
 // jump between a graph edge and its YAML entry, and push the file to the fleet.
 import * as vscode from 'vscode';
-import { LINK_STATES, type LinkState } from '../../agent/policy/types';
+import { type DropsDecision, type FleetReplay, pushPolicyChecked } from '../../agent/fleet/push';
+import { LINK_STATES, type LinkState, type Policy } from '../../agent/policy/types';
 import type { AlertsService } from '../alertsService';
 import type { FleetConnection } from '../fleetConnection';
 import { log } from '../log';
 import { policyLayout } from '../model/policyLayout';
+import { replayLines } from '../model/replay';
 import { editLinkState } from '../policy/edits';
-import { pushPolicy } from '../../agent/fleet/push';
 import { targetHosts } from '../policy/targets';
 import { isPolicyUri, type PolicyIndex } from '../policyIndex';
 
@@ -53,7 +54,12 @@ export class PolicyCommands {
         });
     }
 
-    async push(uriArg?: unknown): Promise<void> {
+    /**
+     * Pushes a policy file to the hosts it concerns. An enforce file is first replayed, as
+     * the CLI does: when it would drop recorded flows, `allowDrops` decides (by default the
+     * person, shown what would be dropped).
+     */
+    async push(uriArg?: unknown, allowDrops?: DropsDecision): Promise<void> {
         const uri = await this.policyUri(uriArg);
         if (!uri) return;
         const doc = await vscode.workspace.openTextDocument(uri);
@@ -74,13 +80,24 @@ export class PolicyCommands {
             return client ? [{ name, client }] : [];
         });
 
-        const results = await vscode.window.withProgress(
+        const outcome = await vscode.window.withProgress(
             {
                 location: vscode.ProgressLocation.Notification,
                 title: `Palisade: pushing ${policy.app}`,
             },
-            () => pushPolicy(clients, policy, uri.fsPath),
+            () =>
+                pushPolicyChecked(clients, policy, uri.fsPath, {
+                    allowDrops: allowDrops ?? ((r) => confirmDrops(policy, r)),
+                }),
         );
+        if (!outcome.pushed) {
+            log.info(`push ${policy.app}: cancelled, enforce would drop recorded flows`);
+            void vscode.window.showInformationMessage(
+                `Palisade: ${policy.app} was not pushed; the hosts keep the policy they had.`,
+            );
+            return;
+        }
+        const results = outcome.results;
         for (const h of hosts) this.connection.setModes(h, [policy.mode]);
         const warnings = results.flatMap((r) => r.result.warnings.map((w) => `${r.host}: ${w}`));
         for (const w of warnings) log.warn(`push ${policy.app}: ${w}`);
@@ -107,4 +124,18 @@ export class PolicyCommands {
         );
         return pick?.uri;
     }
+}
+
+/** Shows what enforcing would drop; true when the person chooses to push anyway. */
+export async function confirmDrops(policy: Policy, replay: FleetReplay): Promise<boolean> {
+    const lines = replayLines(replay);
+    for (const l of lines) log.info(`replay ${policy.app}: ${l}`);
+    const pushAnyway = 'Push Anyway';
+    const answer = await vscode.window.showWarningMessage(
+        `Pushing ${policy.app} in enforce mode would drop ${replay.dropped.length} of ` +
+            `${replay.evaluated} recorded flows.`,
+        { modal: true, detail: lines.join('\n') },
+        pushAnyway,
+    );
+    return answer === pushAnyway;
 }

@@ -1,18 +1,17 @@
 // "Palisade: Set Mode…": switching an app to enforce first replays the recorded flows of
 // every host against the policy and shows what enforce would have dropped; only an
-// explicit confirmation edits the file and pushes it.
+// explicit confirmation edits the file and pushes it. The push checks again, and asks
+// again only about connections the preview did not show.
 import * as vscode from 'vscode';
 import type { Mode, Policy } from '../../agent/policy/types';
-import { replayPolicy } from '../../agent/fleet/push';
-import { identityLabel } from '../../agent/fleet/identity';
+import { type FleetReplay, replayPolicy } from '../../agent/fleet/push';
 import type { FleetConnection } from '../fleetConnection';
 import { log } from '../log';
+import { acceptedBefore, replayLines } from '../model/replay';
 import { editMode } from '../policy/edits';
 import { targetHosts } from '../policy/targets';
 import type { PolicyIndex } from '../policyIndex';
-import type { PolicyCommands } from './policyCommands';
-
-const MAX_SHOWN = 12;
+import { confirmDrops, type PolicyCommands } from './policyCommands';
 
 export async function setMode(
     policies: PolicyIndex,
@@ -28,10 +27,14 @@ export async function setMode(
     const mode = modeArg === 'enforce' || modeArg === 'monitor' ? modeArg : await pickMode(policy);
     if (!mode) return;
 
-    if (mode === 'enforce' && !(await confirmEnforce(connection, policy))) return;
+    const accepted = mode === 'enforce' ? await confirmEnforce(connection, policy) : undefined;
+    if (mode === 'enforce' && !accepted) return;
     await editMode(uri, mode);
     log.info(`${policy.app}: mode → ${mode}`);
-    if (connection.connectedHosts.length > 0) await commands.push(uri);
+    if (connection.connectedHosts.length === 0) return;
+    await commands.push(uri, (replay) =>
+        accepted && acceptedBefore(accepted, replay) ? true : confirmDrops(policy, replay),
+    );
 }
 
 async function pickMode(policy: Policy): Promise<Mode | undefined> {
@@ -45,7 +48,11 @@ async function pickMode(policy: Policy): Promise<Mode | undefined> {
     return pick?.label as Mode | undefined;
 }
 
-async function confirmEnforce(connection: FleetConnection, policy: Policy): Promise<boolean> {
+/** The preview: the replay the person accepted, or undefined when they did not. */
+async function confirmEnforce(
+    connection: FleetConnection,
+    policy: Policy,
+): Promise<FleetReplay | undefined> {
     const hosts = targetHosts(connection, policy);
     const proposed: Policy = { ...policy, mode: 'enforce' };
     const all = connection.clients();
@@ -57,19 +64,12 @@ async function confirmEnforce(connection: FleetConnection, policy: Policy): Prom
         { location: vscode.ProgressLocation.Notification, title: 'Palisade: replaying history' },
         () => replayPolicy(clients, proposed),
     );
-    const dropped = replay.dropped.map((flow) => ({ host: flow.host, flow }));
     const evaluated = replay.evaluated;
-
-    const lines = dropped.slice(0, MAX_SHOWN).map(({ host, flow }) => {
-        const f = flow.flow;
-        const to = `${f.remoteAddress}:${f.port}/${f.protocol}`;
-        return `${host}: ${identityLabel(f.local)} → ${to} (${f.count}×)`;
-    });
-    if (dropped.length > MAX_SHOWN) lines.push(`… and ${dropped.length - MAX_SHOWN} more`);
+    const lines = replayLines(replay);
     for (const l of lines) log.info(`replay ${policy.app}: ${l}`);
 
     const enforce = 'Enforce';
-    const count = dropped.length === 0 ? 'none' : String(dropped.length);
+    const count = replay.dropped.length === 0 ? 'none' : String(replay.dropped.length);
     const summary =
         `Enforcing ${policy.app} would have dropped ${count} of ${evaluated} ` + 'recorded flows.';
     const answer = await vscode.window.showWarningMessage(
@@ -80,5 +80,5 @@ async function confirmEnforce(connection: FleetConnection, policy: Policy): Prom
         },
         enforce,
     );
-    return answer === enforce;
+    return answer === enforce ? replay : undefined;
 }
