@@ -20,6 +20,8 @@ export interface KnownHostEntry {
 export type HostKeyDecision =
     | { result: 'match'; entry: KnownHostEntry }
     | { result: 'mismatch'; known: KnownHostEntry[] }
+    /** Keys are known for the host, but none of the type it presented. */
+    | { result: 'other-type'; known: KnownHostEntry[] }
     | { result: 'revoked'; entry: KnownHostEntry }
     | { result: 'unknown' };
 
@@ -37,7 +39,10 @@ export interface HostVerifierOptions {
     port: number;
     /** The first file is where accepted keys are appended. */
     files: string[];
-    /** `accept-new`/`no` accept unknown keys without asking; mismatches are always refused. */
+    /**
+     * `accept-new`/`no` accept unknown keys without asking. Mismatches are always refused, and
+     * so is a key of a type not recorded for a host that has keys of other types recorded.
+     */
     strict: 'yes' | 'ask' | 'accept-new' | 'no';
     /** Asked about unknown keys under `ask`; resolve true to trust and record the key. */
     onUnknownHost?: (info: UnknownHostInfo) => Promise<boolean>;
@@ -96,26 +101,34 @@ export function keyTypeOf(key: Buffer): string {
         : 'unknown';
 }
 
+/** The trusted (unmarked) keys that known_hosts holds for `host:port`, of any type. */
+export function knownKeysFor(
+    entries: KnownHostEntry[],
+    host: string,
+    port: number,
+): KnownHostEntry[] {
+    return entries.filter((e) => e.marker === undefined && entryMatchesHost(e, host, port));
+}
+
 export function decideHostKey(
     entries: KnownHostEntry[],
     host: string,
     port: number,
     key: Buffer,
 ): HostKeyDecision {
-    const forHost = entries.filter(
-        (e) => e.marker !== 'cert-authority' && entryMatchesHost(e, host, port),
-    );
     const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(key));
     if (revoked) return { result: 'revoked', entry: revoked };
 
-    const plain = forHost.filter((e) => e.marker === undefined);
-    const same = plain.find((e) => e.key.equals(key));
+    const known = knownKeysFor(entries, host, port);
+    const same = known.find((e) => e.key.equals(key));
     if (same) return { result: 'match', entry: same };
 
-    // Like ssh, only a known key of the same algorithm counts as "changed": a host that
-    // offers ed25519 while we only recorded rsa is unknown for that algorithm.
-    const sameType = plain.filter((e) => e.keyType === keyTypeOf(key));
-    return sameType.length > 0 ? { result: 'mismatch', known: sameType } : { result: 'unknown' };
+    const sameType = known.filter((e) => e.keyType === keyTypeOf(key));
+    if (sameType.length > 0) return { result: 'mismatch', known: sameType };
+
+    // ssh calls a key of a type it has not recorded "new" and accept-new takes it, so whoever
+    // sits in the middle need only offer another type. A host we hold any key for is not new.
+    return known.length > 0 ? { result: 'other-type', known } : { result: 'unknown' };
 }
 
 /** Reads all files; a missing file is empty (as for ssh), any other read error throws. */
@@ -171,6 +184,19 @@ export async function verifyHostKey(opts: HostVerifierOptions, key: Buffer): Pro
                 `${alias}: HOST KEY CHANGED for ${hostToken(host, port)}: offered ${offered}, ` +
                     `known ${known.join(', ')} (${where}); refusing to connect`,
                 { offered, known: known.join(',') },
+            );
+        }
+        case 'other-type': {
+            const type = keyTypeOf(key);
+            const known = decision.known.map((e) => `${e.keyType} ${fingerprint(e.key)}`);
+            const where = decision.known.map((e) => `${e.file}:${e.line}`).join(', ');
+            throw new RemoteError(
+                'host-key-mismatch',
+                alias,
+                `${alias}: HOST KEY TYPE NOT KNOWN for ${hostToken(host, port)}: offered ${type} ` +
+                    `${offered}, known only ${known.join(', ')} (${where}); refusing to connect ` +
+                    'rather than trust a new key type for a known host',
+                { offered, keyType: type, known: known.join(',') },
             );
         }
         case 'unknown':

@@ -10,10 +10,12 @@ import {
     type AnyAuthMethod,
     type ClientChannel,
     type ParsedKey,
+    type ServerHostKeyAlgorithm,
 } from 'ssh2';
 import { describeKey, listAgentKeys, publicBlobOf, SubsetAgent } from './agentKeys';
 import { JsonRpcAgentClient, type AgentClient } from './agentClient';
 import { RemoteError, describeError } from './errors';
+import { hostKeyAlgorithmsFor } from './hostKeyAlgorithms';
 import { jumpHosts } from './jump';
 import { verifyHostKey, type UnknownHostInfo } from './knownHosts';
 import type { SshTarget } from './sshConfig';
@@ -110,6 +112,14 @@ function openSsh(
             new RemoteError('auth', host, `${host}: no usable key (tried ${tried})`),
         );
     }
+    let serverHostKey: ServerHostKeyAlgorithm[] | undefined;
+    try {
+        const { userKnownHostsFiles: files, hostName, port } = target;
+        serverHostKey = hostKeyAlgorithmsFor(files, host, hostName, port);
+    } catch (err) {
+        return Promise.reject(err);
+    }
+
     const conn = new Client();
     let hostKeyError: RemoteError | undefined;
 
@@ -128,6 +138,8 @@ function openSsh(
             authHandler: auth,
             readyTimeout: opts.readyTimeoutMs ?? 20_000,
             keepaliveInterval: 15_000,
+            // Known host key types first; any other type presented is refused by verifyHostKey.
+            ...(serverHostKey ? { algorithms: { serverHostKey } } : {}),
             hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
                 const policy = {
                     alias: host,
