@@ -1,7 +1,8 @@
 // S12, S13 and S14 against real sshd in the lab's namespaces: agent keys offered in the
 // right order, Include/ProxyJump through a lab bastion on port 2222, Include cycles and
-// unsupported directives, hashed and bracketed known_hosts, changed and unknown keys, and a
-// known_hosts that cannot be read.
+// unsupported directives, hashed and bracketed known_hosts, changed and unknown keys, a key
+// of a type not known for a known host (sshd on 2223 and 2224), and a known_hosts that
+// cannot be read.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { utils } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteError } from '../../agent/remote/errors';
 import { fingerprint } from '../../agent/remote/knownHosts';
-import { connectAgentOverSsh, type SshConnectOptions } from '../../agent/remote/ssh';
+import { connectAgentOverSsh, connectSsh, type SshConnectOptions } from '../../agent/remote/ssh';
 import { resolveHost } from '../../agent/remote/sshConfig';
 import { sshConfigWarnings } from '../../agent/remote/sshConfigCheck';
 import { isRoot, ROOT } from './agentHarness';
@@ -25,7 +26,7 @@ const haveTools = spawnSync('ssh-agent', ['-h']).error === undefined;
 const skip = !isRoot ? 'needs root' : !haveTools ? 'needs openssh-client (ssh-agent)' : '';
 
 let dir = '';
-let bastion: ChildProcess | undefined;
+const sshds: ChildProcess[] = [];
 let agent: ChildProcess | undefined;
 const savedAuthSock = process.env.SSH_AUTH_SOCK;
 
@@ -105,6 +106,22 @@ function userConfig(known: string, strict = 'yes'): string {
     );
 }
 
+/** An sshd in web's namespace on the bastion's address, presenting only `hostKeys`. */
+async function startSshd(port: number, hostKeys: string[]): Promise<void> {
+    const options = [
+        ...hostKeys.map((k) => `HostKey=${k}`),
+        `ListenAddress=${BASTION.addr}:${port}`,
+        'PermitRootLogin=prohibit-password',
+        'PasswordAuthentication=no',
+        'UsePAM=no',
+        `AuthorizedKeysFile=${LAB}/authorized_keys`,
+        `PidFile=${dir}/sshd-${port}.pid`,
+    ];
+    const args = ['netns', 'exec', 'palisade-web', '/usr/sbin/sshd', '-D', '-e', '-f', '/dev/null'];
+    sshds.push(spawn('ip', [...args, ...options.flatMap((o) => ['-o', o])], { stdio: 'ignore' }));
+    await waitListening(BASTION.addr, port);
+}
+
 async function connectAndStatus(alias: string, config: string, opts: SshConnectOptions = {}) {
     const client = await connectAgentOverSsh(resolveHost(alias, config), opts);
     try {
@@ -133,39 +150,11 @@ describe.skipIf(skip !== '')(
             dir = mkdtempSync(path.join(tmpdir(), 'palisade-ssh-scenarios-'));
 
             // The bastion: a second sshd in web's namespace, on 2222, with web's host key.
-            bastion = spawn(
-                'ip',
-                [
-                    'netns',
-                    'exec',
-                    'palisade-web',
-                    '/usr/sbin/sshd',
-                    '-D',
-                    '-e',
-                    '-f',
-                    '/dev/null',
-                    '-o',
-                    `HostKey=${LAB}/web/ssh_host_ed25519_key`,
-                    '-o',
-                    `ListenAddress=${BASTION.addr}:${BASTION.port}`,
-                    '-o',
-                    'PermitRootLogin=prohibit-password',
-                    '-o',
-                    'PasswordAuthentication=no',
-                    '-o',
-                    'UsePAM=no',
-                    '-o',
-                    `AuthorizedKeysFile=${LAB}/authorized_keys`,
-                    '-o',
-                    `PidFile=${dir}/bastion.pid`,
-                ],
-                { stdio: 'ignore' },
-            );
-            await waitListening(BASTION.addr, BASTION.port);
+            await startSshd(BASTION.port, [`${LAB}/web/ssh_host_ed25519_key`]);
         });
 
         afterAll(() => {
-            if (bastion?.pid) process.kill(bastion.pid, 'SIGTERM');
+            for (const sshd of sshds) if (sshd.pid) process.kill(sshd.pid, 'SIGTERM');
             if (agent?.pid) process.kill(agent.pid, 'SIGTERM');
             if (savedAuthSock === undefined) delete process.env.SSH_AUTH_SOCK;
             else process.env.SSH_AUTH_SOCK = savedAuthSock;
@@ -267,6 +256,123 @@ describe.skipIf(skip !== '')(
                 asked.length = 0;
                 await connectAndStatus('lab-agent', config, opts);
                 expect(asked).toEqual([]);
+            });
+        });
+
+        describe('S14: a host key type not known for a known host', () => {
+            const ONLY_ECDSA = 2223;
+            const BOTH = 2224;
+            let ed25519 = '';
+            let ecdsa = '';
+
+            beforeAll(async () => {
+                ed25519 = path.join(dir, 'hostkeys/ed25519');
+                ecdsa = path.join(dir, 'hostkeys/ecdsa');
+                mkdirSync(path.dirname(ed25519));
+                for (const [file, type] of [
+                    [ed25519, 'ed25519'],
+                    [ecdsa, 'ecdsa'],
+                ] as const) {
+                    const k = spawnSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', file]);
+                    expect(k.status, String(k.stderr)).toBe(0);
+                }
+                await startSshd(ONLY_ECDSA, [ecdsa]);
+                await startSshd(BOTH, [ed25519, ecdsa]);
+            });
+
+            /** A known_hosts line as ssh would write it for the lab's address on `port`. */
+            function entry(port: number, keyFile: string): string {
+                const [type, b64] = readFileSync(`${keyFile}.pub`, 'utf8').split(' ');
+                return `[${BASTION.addr}]:${port} ${type} ${b64}\n`;
+            }
+
+            function hostsConfig(known: string, strict: string): string {
+                const host = (alias: string, hostName: string, port: number, jump = '') =>
+                    [
+                        `Host ${alias}`,
+                        `    HostName ${hostName}`,
+                        `    Port ${port}`,
+                        ...(jump ? [`    ProxyJump ${jump}`] : []),
+                    ].join('\n');
+                return write(
+                    `ssh/other-type-${path.basename(known)}`,
+                    [
+                        host('only-ecdsa', BASTION.addr, ONLY_ECDSA),
+                        host('both-types', BASTION.addr, BOTH),
+                        host('via-only-ecdsa', TARGET, 22, 'only-ecdsa'),
+                        host('via-both-types', TARGET, 22, 'both-types'),
+                        'Host *',
+                        '    User root',
+                        `    IdentityFile ${LAB}/id_ed25519`,
+                        '    IdentitiesOnly yes',
+                        `    UserKnownHostsFile ${known}`,
+                        `    StrictHostKeyChecking ${strict}`,
+                        '',
+                    ].join('\n'),
+                );
+            }
+
+            async function sshReady(alias: string, config: string, opts: SshConnectOptions) {
+                (await connectSsh(resolveHost(alias, config), opts)).end();
+            }
+
+            it.each(['accept-new', 'ask'])(
+                'under %s refuses a server with only ecdsa when ed25519 is known, naming both',
+                async (strict) => {
+                    const known = write(`kh-only-ecdsa-${strict}`, entry(ONLY_ECDSA, ed25519));
+                    const before = readFileSync(known, 'utf8');
+                    const asked: string[] = [];
+                    const opts: SshConnectOptions = {
+                        onUnknownHost: async (info) => (asked.push(info.fingerprint), true),
+                    };
+
+                    const err = await refusal(
+                        sshReady('only-ecdsa', hostsConfig(known, strict), opts),
+                    );
+
+                    expect(err.kind).toBe('host-key-mismatch');
+                    expect(err.message).toMatch(/^only-ecdsa: /);
+                    expect(err.message).toContain(
+                        `offered ecdsa-sha2-nistp256 ${fingerprint(pubBlob(`${ecdsa}.pub`))}`,
+                    );
+                    expect(err.message).toContain(
+                        `ssh-ed25519 ${fingerprint(pubBlob(`${ed25519}.pub`))}`,
+                    );
+                    expect(asked).toEqual([]);
+                    expect(readFileSync(known, 'utf8')).toBe(before);
+                },
+            );
+
+            it('connects by the known type to a server with both, adding no key', async () => {
+                // ssh2 would ask for ed25519 first; only ecdsa is known, so ecdsa must be asked.
+                const known = write('kh-both-types', entry(BOTH, ecdsa));
+                const config = hostsConfig(known, 'accept-new');
+                await sshReady('both-types', config, {});
+                expect(readFileSync(known, 'utf8')).toBe(entry(BOTH, ecdsa));
+            });
+
+            it('checks each ProxyJump hop against its own name', async () => {
+                const db = pubBlob(`${LAB}/db/ssh_host_ed25519_key.pub`);
+                const text =
+                    `${TARGET} ssh-ed25519 ${db.toString('base64')}\n` +
+                    entry(ONLY_ECDSA, ed25519) +
+                    entry(BOTH, ecdsa);
+                const known = write('kh-hops', text);
+                const config = hostsConfig(known, 'accept-new');
+
+                const err = await refusal(connectAndStatus('via-only-ecdsa', config));
+                expect(err).toMatchObject({
+                    kind: 'host-key-mismatch',
+                    host: 'via-only-ecdsa',
+                    details: { jumpHost: 'only-ecdsa' },
+                });
+                expect(err.message).toContain(fingerprint(pubBlob(`${ecdsa}.pub`)));
+                expect(err.message).toContain(fingerprint(pubBlob(`${ed25519}.pub`)));
+
+                await expect(connectAndStatus('via-both-types', config)).resolves.toMatchObject({
+                    host: 'db',
+                });
+                expect(readFileSync(known, 'utf8')).toBe(text);
             });
         });
 
