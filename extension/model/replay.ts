@@ -8,7 +8,8 @@ type Dropped = FleetReplay['dropped'][number];
 /** One line per dropped flow, client first, with the kernel's note; at most `max`. */
 export function replayLines(replay: FleetReplay, max = 12): string[] {
     const lines = replay.dropped.slice(0, max).map((d) => {
-        const line = `${d.host}: ${flowLabel(d.flow)} (${d.flow.count}×, ${d.rule ?? 'default-deny'})`;
+        const rule = d.rule ?? 'default-deny';
+        const line = `${d.host}: ${flowLabel(d.flow)} (${d.flow.count}×, ${rule})`;
         return d.note ? `${line} — ${d.note}` : line;
     });
     if (replay.dropped.length > max) lines.push(`… and ${replay.dropped.length - max} more`);
