@@ -326,6 +326,11 @@ export interface Alert {
     firstSeen: number;
     lastSeen: number;
     host: string;
+    /**
+     * The link is snoozed and was seen again: when its snooze took effect on this agent.
+     * Alerts from before that are not listed; the file says `snoozed` until someone reviews it.
+     */
+    snoozedAt?: number;
 }
 
 export interface AuditParams {

@@ -19,7 +19,7 @@ export class AlertsService implements vscode.Disposable {
     readonly onDidChange = this.changed.event;
 
     constructor(
-        connection: FleetConnection,
+        private readonly connection: FleetConnection,
         private readonly config: ConfigWatcher,
     ) {
         this.disposables.push(connection.onSession((event) => void this.attach(event)));
@@ -40,6 +40,20 @@ export class AlertsService implements vscode.Disposable {
             closed.dispose();
         });
         this.disposables.push(sub, closed);
+        await this.load(alias, client);
+    }
+
+    /**
+     * Re-reads every connected agent's open alerts: after a push, the agents may have closed
+     * some (a link snoozed by editing the file by hand) without telling anyone.
+     */
+    async reload(): Promise<void> {
+        await Promise.all(
+            [...this.connection.clients()].map(([alias, client]) => this.load(alias, client)),
+        );
+    }
+
+    private async load(alias: string, client: ClientEvent['client']): Promise<void> {
         try {
             this.store.replaceHost(
                 alias,
@@ -60,7 +74,12 @@ export class AlertsService implements vscode.Disposable {
 
     private async notify(alert: Alert): Promise<void> {
         const show = 'Show Graph';
-        const what = alert.severity === 'high' ? 'denied link used' : 'new link';
+        const what =
+            alert.severity === 'high'
+                ? 'denied link used'
+                : alert.snoozedAt !== undefined
+                  ? 'snoozed link seen again'
+                  : 'new link';
         const text =
             `Palisade: ${what} in ${alert.app} on ${alert.host}: ${alertLinkLabel(alert)}` +
             ` (${alert.verdict})`;

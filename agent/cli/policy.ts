@@ -33,11 +33,13 @@ policy:
   policy replay FILE [--since T]
                          recorded flows the policy would drop under enforce
   policy allow|snooze|deny|alert FILE (--link ID ... | --all [--except ID ...]) [--push]
-                         set link states in FILE, keeping its comments
+                         set link states in FILE, keeping its comments; snooze stamps
+                         snoozedAt, so snoozing a link seen again hides it again
   mode enforce|monitor --app A [--file FILE] [--force]
                          switch an app's mode; enforce first replays and refuses to drop
                          recorded flows unless --force
-  alerts [--follow]      flows outside the allowed links, by owner and app
+  alerts [--follow]      flows outside the allowed links, by owner and app; a snoozed
+                         link shows only once a flow matches it after the snooze
   audit [--follow] [--since T]
                          every decision: allow, would-deny, deny
   (T: an ISO time or an age such as 90s, 10m, 2h, 1d)

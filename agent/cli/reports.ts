@@ -1,7 +1,8 @@
 // `palisade alerts` and `palisade audit`: what the agents decided, for people or as JSON,
-// once or as it happens.
+// once or as it happens. The agents list no alert of a snoozed link until it is seen again.
 import { identityLabel } from '../fleet/identity';
 import type { HostClient } from '../fleet/push';
+import { alertStateLabel } from '../policy/alerts';
 import type { Alert, AuditRecord } from '../protocol';
 import { safe } from './format';
 import { closeAll, connect, Values } from './session';
@@ -13,7 +14,8 @@ function formatAlert(a: Alert): string {
     return (
         `${a.severity === 'high' ? 'HIGH ' : ''}${safe(a.owner)} / ${safe(a.app)}: ${a.verdict} ` +
         `${safe(identityLabel(a.local))} ${arrow} ${safe(remote)}:${a.port}/${a.protocol} ` +
-        `×${a.count} [${safe(a.rule)}, ${a.state}] last ${new Date(a.lastSeen).toISOString()}`
+        `×${a.count} [${safe(a.rule)}, ${alertStateLabel(a)}] ` +
+        `last ${new Date(a.lastSeen).toISOString()}`
     );
 }
 

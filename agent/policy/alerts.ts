@@ -1,16 +1,28 @@
 // Alerts: every flow outside the allowed links, deduplicated per link, routed to the app's
 // owner, and optionally POSTed to the owner's webhook — queued, retried with backoff, never
-// blocking the agent.
+// blocking the agent. A snoozed link's alerts are hidden until a flow matches it again.
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Logger } from '../log';
 import type { Alert } from '../protocol';
 
-export type AlertInput = Omit<Alert, 'count' | 'firstSeen' | 'lastSeen'> & { at: number };
+export type AlertInput = Omit<Alert, 'count' | 'firstSeen' | 'lastSeen' | 'snoozedAt'> & {
+    at: number;
+};
+
+/** A link in state snoozed, as one applied policy file has it. */
+export interface Snooze {
+    app: string;
+    link: string;
+    /** The file's `snoozedAt`, or '' when it has none: a new value is a new snooze. */
+    stamp: string;
+}
 
 export class AlertBook {
     private readonly alerts = new Map<string, Alert>();
     private readonly lastByApp = new Map<string, number>();
+    /** app + link → the stamp of its snooze and when this agent applied it. */
+    private snoozes = new Map<string, { stamp: string; since: number }>();
 
     /** Returns the alert and whether it is new (first sighting of this key). */
     raise(input: AlertInput): { alert: Alert; isNew: boolean } {
@@ -23,7 +35,15 @@ export class AlertBook {
             prev.verdict = input.verdict;
             return { alert: prev, isNew: false };
         }
-        const alert: Alert = { ...rest, count: 1, firstSeen: at, lastSeen: at };
+        // Alerts from before a snooze were closed by it: whatever is raised now came after.
+        const snooze = input.state === 'snoozed' ? this.snoozes.get(linkKey(input)) : undefined;
+        const alert: Alert = {
+            ...rest,
+            count: 1,
+            firstSeen: at,
+            lastSeen: at,
+            ...(snooze ? { snoozedAt: snooze.since } : {}),
+        };
         this.alerts.set(input.key, alert);
         return { alert, isNew: true };
     }
@@ -34,8 +54,31 @@ export class AlertBook {
             if (a.app === app && a.rule === rule) {
                 a.state = state;
                 a.severity = state === 'denied' ? 'high' : 'normal';
+                if (state !== 'snoozed') delete a.snoozedAt;
             }
         }
+    }
+
+    /**
+     * The snoozed links of every applied policy. A link snoozed anew (it was not snoozed, or
+     * its stamp changed) closes its open alerts: the person has seen them. Until a flow matches
+     * it again, it raises nothing; then it alerts like a new link, marked `snoozedAt`.
+     */
+    snoozed(links: Snooze[], now: number): void {
+        const next = new Map<string, { stamp: string; since: number }>();
+        for (const s of links) {
+            const key = linkKey({ app: s.app, rule: s.link });
+            const prev = this.snoozes.get(key);
+            if (prev?.stamp === s.stamp) {
+                next.set(key, prev);
+                continue;
+            }
+            next.set(key, { stamp: s.stamp, since: now });
+            for (const [k, a] of this.alerts) {
+                if (a.app === s.app && a.rule === s.link) this.alerts.delete(k);
+            }
+        }
+        this.snoozes = next;
     }
 
     list(): Alert[] {
@@ -45,6 +88,15 @@ export class AlertBook {
     lastAlertAt(app: string): number | undefined {
         return this.lastByApp.get(app);
     }
+}
+
+/** The state as people should read it: a snoozed link seen again says so. */
+export function alertStateLabel(a: Pick<Alert, 'state' | 'snoozedAt'>): string {
+    return a.state === 'snoozed' && a.snoozedAt !== undefined ? 'snoozed (seen again)' : a.state;
+}
+
+function linkKey(a: { app: string; rule: string }): string {
+    return JSON.stringify([a.app, a.rule]);
 }
 
 interface Pending {

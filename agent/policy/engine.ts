@@ -19,7 +19,7 @@ import type {
     ReplayResult,
 } from '../protocol';
 import { nameMatcher } from '../dns/names';
-import { AlertBook, Webhooks } from './alerts';
+import { AlertBook, Snooze, Webhooks } from './alerts';
 import { AuditLog } from './audit';
 import { compile, Compiled, CompileContext, HostCgroup } from './compile';
 import { Evaluator } from './evaluate';
@@ -352,9 +352,19 @@ export class PolicyEngine {
         this.opts.datapath.swapPolicy(compiled.cgroups, compiled.rules, patterns);
         this.compiled = compiled;
         for (const n of compiled.names.values()) this.alerts.restate(n.app, n.link, n.state);
+        this.alerts.snoozed(snoozesOf(compiled), Date.now());
         this.fingerprint = fingerprint(compiled);
         for (const w of compiled.warnings) this.opts.log.warn('policy', { warning: w });
     }
+}
+
+/** Every snoozed link of the compiled policies, with the stamp that tells snoozes apart. */
+function snoozesOf(compiled: Compiled): Snooze[] {
+    return [...compiled.apps.values()].flatMap((p) =>
+        p.links
+            .filter((l) => l.state === 'snoozed')
+            .map((l) => ({ app: p.app, link: l.id, stamp: l.snoozedAt ?? '' })),
+    );
 }
 
 /** Says so when the kernel does not know a flow's process by the script its identity names. */

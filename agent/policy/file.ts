@@ -218,8 +218,18 @@ function linkIndex(doc: Document, id: string): number {
     return links.items.findIndex((item) => isMap(item) && (item as YAMLMap).get('id') === id);
 }
 
-/** Change one link's state in place; everything else in the file stays as it was. */
-export function setLinkState(text: string, file: string, id: string, state: LinkState): string {
+/**
+ * Change one link's state in place; everything else in the file stays as it was. Snoozing
+ * also stamps the link with `snoozedAt`, so that snoozing it again (after the agents saw it
+ * again) is a change they notice; any other state drops the stamp.
+ */
+export function setLinkState(
+    text: string,
+    file: string,
+    id: string,
+    state: LinkState,
+    now = new Date(),
+): string {
     parsePolicy(text, file);
     const { doc } = load(text, file);
     const i = linkIndex(doc, id);
@@ -227,7 +237,58 @@ export function setLinkState(text: string, file: string, id: string, state: Link
         const message = `no link with id "${id}"`;
         throw new PolicyFileError([{ file, line: 1, col: 1, field: 'links', message }]);
     }
-    return replaceScalar(text, doc, ['links', i, 'state'], state);
+    const stamped = setLinkField(text, file, i, 'snoozedAt', state === 'snoozed' ? now : undefined);
+    const again = load(stamped, file).doc;
+    return replaceScalar(stamped, again, ['links', i, 'state'], state);
+}
+
+/**
+ * Sets, replaces or (value undefined) removes one field of links[i], touching only its own
+ * line in a block map; a flow map (`{ id: x, ... }`) is rewritten by the yaml library.
+ */
+function setLinkField(
+    text: string,
+    file: string,
+    i: number,
+    key: 'snoozedAt',
+    value: Date | undefined,
+): string {
+    const { doc } = load(text, file);
+    const link = doc.getIn(['links', i], true) as YAMLMap;
+    const pair = link.items.find((it) => String((it.key as Node)?.toString()) === key);
+    const scalar = value?.toISOString();
+    if (scalar !== undefined && pair) return replaceScalar(text, doc, ['links', i, key], scalar);
+    if (scalar === undefined && !pair) return text;
+    const lineStart = (pos: number) => text.lastIndexOf('\n', pos - 1) + 1;
+    const keyAt = (pair?.key as Node | undefined)?.range?.[0] ?? 0;
+    // A key that opens its sequence item (`- snoozedAt: ...`) cannot go with its line.
+    const opensItem = pair !== undefined && text.slice(lineStart(keyAt), keyAt).includes('-');
+    if (link.flow || opensItem) {
+        if (scalar === undefined) doc.deleteIn(['links', i, key]);
+        else doc.setIn(['links', i, key], scalar);
+        return doc.toString(STRINGIFY);
+    }
+
+    const nextLine = (pos: number) => {
+        const nl = text.indexOf('\n', pos);
+        return nl < 0 ? text.length : nl + 1;
+    };
+    if (scalar === undefined) {
+        const value = (pair?.value as Node | undefined)?.range?.[1] ?? keyAt;
+        return text.slice(0, lineStart(keyAt)) + text.slice(nextLine(value));
+    }
+    // After the state line, at the indentation of the state key.
+    const state = link.items.find((it) => String((it.key as Node)?.toString()) === 'state');
+    const stateKey = state?.key as Node | undefined;
+    const stateValue = state?.value as Node | undefined;
+    if (!stateKey?.range || !stateValue?.range) {
+        doc.setIn(['links', i, key], scalar);
+        return doc.toString(STRINGIFY);
+    }
+    const indent = ' '.repeat(stateKey.range[0] - lineStart(stateKey.range[0]));
+    const at = nextLine(stateValue.range[1]);
+    const eol = at === text.length && !text.endsWith('\n') ? '\n' : '';
+    return text.slice(0, at) + `${eol}${indent}${key}: ${scalar}\n` + text.slice(at);
 }
 
 /**

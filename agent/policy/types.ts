@@ -43,6 +43,11 @@ export interface PolicyLink {
     ports: number[];
     protocol: 'tcp' | 'udp';
     state: LinkState;
+    /**
+     * When the link was snoozed (ISO time). Agents hide its alerts from the moment they apply
+     * a snooze until a flow matches the link again; a new value snoozes it anew.
+     */
+    snoozedAt?: string;
     /** Why the link exists or what could not be classified (inference annotations). */
     note?: string;
     evidence?: Evidence;

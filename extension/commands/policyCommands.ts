@@ -99,6 +99,7 @@ export class PolicyCommands {
         }
         const results = outcome.results;
         for (const h of hosts) this.connection.setModes(h, [policy.mode]);
+        void this.alerts.reload();
         const warnings = results.flatMap((r) => r.result.warnings.map((w) => `${r.host}: ${w}`));
         for (const w of warnings) log.warn(`push ${policy.app}: ${w}`);
         void vscode.window.showInformationMessage(

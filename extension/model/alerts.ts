@@ -34,12 +34,29 @@ export class AlertStore {
         for (const a of alerts) this.byKey.set(storeKey(a), a);
     }
 
-    /** Returns true when the alert is new (not an update of one already open). */
+    /**
+     * Returns true when the alert is new: not an update of one already open, or a snoozed
+     * link seen again (the person is told again).
+     */
     upsert(alert: Alert): boolean {
         const key = storeKey(alert);
-        const isNew = !this.byKey.has(key);
+        const prev = this.byKey.get(key);
+        if (alert.snoozedAt !== undefined) this.closeSnoozed(alert, alert.snoozedAt);
         this.byKey.set(key, alert);
-        return isNew;
+        return !prev || (alert.snoozedAt !== undefined && prev.snoozedAt !== alert.snoozedAt);
+    }
+
+    /**
+     * The agent hid the alerts its link had before the snooze; copies this view still holds
+     * from before it (the link was snoozed elsewhere, by the CLI say) go too.
+     */
+    private closeSnoozed(seen: Alert, snoozedAt: number): void {
+        for (const [key, a] of this.byKey) {
+            const sameLink = a.host === seen.host && a.app === seen.app && a.rule === seen.rule;
+            if (sameLink && a.snoozedAt === undefined && a.lastSeen <= snoozedAt) {
+                this.byKey.delete(key);
+            }
+        }
     }
 
     /** Alerts whose link the user just allowed, snoozed or denied are no longer open. */

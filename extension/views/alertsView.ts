@@ -1,5 +1,6 @@
 // The Alerts view: owner → app → link, each with its flow count and when it was last seen.
 import * as vscode from 'vscode';
+import { alertStateLabel } from '../../agent/policy/alerts';
 import type { AlertsService } from '../alertsService';
 import { Commands } from '../ids';
 import {
@@ -78,13 +79,18 @@ function linkItem(app: string, group: AlertLinkGroup): vscode.TreeItem {
     const item = new vscode.TreeItem(group.label, vscode.TreeItemCollapsibleState.None);
     item.id = `link:${group.key}`;
     const hosts = [...new Set(group.alerts.map((a) => a.host))].join(', ');
-    item.description = `${flowCount(group.count)} · last seen ${ago(group.lastSeen)} · ${hosts}`;
+    const seen = `last seen ${ago(group.lastSeen)}`;
+    const again = group.alerts.some((a) => a.snoozedAt !== undefined)
+        ? ' · snoozed, seen again'
+        : '';
+    item.description = `${flowCount(group.count)} · ${seen} · ${hosts}${again}`;
     const first = group.alerts[0];
     const rule = first?.rule ?? '';
     // Plain string tooltip: every name in it came from a host.
     item.tooltip = [
         group.label,
-        `app ${app}, rule ${rule}, state ${first?.state ?? '?'}, verdict ${first?.verdict ?? '?'}`,
+        `app ${app}, rule ${rule}, state ${first ? alertStateLabel(first) : '?'}, ` +
+            `verdict ${first?.verdict ?? '?'}`,
         `${flowCount(group.count)}, last seen ${new Date(group.lastSeen).toISOString()}`,
         `seen by ${hosts}`,
     ].join('\n');

@@ -180,6 +180,35 @@ describe.skipIf(!isRoot)(
             ).toBe(true);
         });
 
+        it('snoozing the intruder link hides its alerts until it tries again', async () => {
+            const before = Date.now();
+            const r = palisade('policy', 'snooze', file, '--link', intruderLink, '--push');
+            expect(r.status, r.stderr).toBe(0);
+            const listed = () =>
+                (JSON.parse(palisade('alerts', '--json').stdout) as Alert[]).filter(
+                    (a) => a.app === 'db' && a.rule === intruderLink,
+                );
+            // What was seen before the snooze is gone; the intruder tries every 3 s, so an
+            // alert listed now can only be a try after it.
+            for (const a of listed()) expect(a.snoozedAt).toBeGreaterThanOrEqual(before);
+
+            await sleep(4000);
+            const again = listed();
+            expect(again).not.toEqual([]);
+            for (const a of again) {
+                expect(a.state).toBe('snoozed');
+                expect(a.firstSeen).toBeGreaterThanOrEqual(a.snoozedAt ?? Infinity);
+            }
+            expect(palisade('alerts').stdout).toContain(`${intruderLink}, snoozed (seen again)]`);
+            // Seen again is news to the owner.
+            expect(fs.readFileSync(hookLog, 'utf8')).toMatch(/"snoozedAt":\d+/);
+
+            // Back to unreviewed for what follows; the stamp goes with the snooze.
+            const back = palisade('policy', 'alert', file, '--link', intruderLink, '--push');
+            expect(back.status, back.stderr).toBe(0);
+            expect(fs.readFileSync(file, 'utf8')).not.toContain('snoozedAt');
+        });
+
         it('refuses to enforce while the replay would drop recorded flows', () => {
             const r = palisade('mode', 'enforce', '--app', 'db', '--file', file);
             expect(r.status).toBe(3);

@@ -71,6 +71,50 @@ describe('policy file', () => {
         expect(parsePolicy(out, FILE).links[0]?.state).toBe('allowed');
     });
 
+    it('stamps a snooze on its own line, re-stamps a second snooze, and drops it on review', () => {
+        const first = new Date('2026-12-03T10:00:00.000Z');
+        const snoozed = setLinkState(text, FILE, 'api-to-redis', 'snoozed', first);
+        expect(snoozed).toBe(
+            text.replace(
+                'state: alert   # TODO(dba): confirm\n',
+                'state: snoozed   # TODO(dba): confirm\n    snoozedAt: 2026-12-03T10:00:00.000Z\n',
+            ),
+        );
+        expect(parsePolicy(snoozed, FILE).links[0]).toMatchObject({
+            state: 'snoozed',
+            snoozedAt: '2026-12-03T10:00:00.000Z',
+        });
+
+        const again = setLinkState(snoozed, FILE, 'api-to-redis', 'snoozed', new Date(7e12));
+        expect(parsePolicy(again, FILE).links[0]?.snoozedAt).toBe(new Date(7e12).toISOString());
+        expect(again.split('\n')).toHaveLength(snoozed.split('\n').length);
+
+        // Back to unreviewed: byte for byte the file it was.
+        expect(setLinkState(again, FILE, 'api-to-redis', 'alert')).toBe(text);
+        // The last link, at the end of the file, too.
+        const last = setLinkState(text, FILE, 'intruder-to-redis', 'snoozed', first);
+        expect(last.endsWith('    state: snoozed\n    snoozedAt: 2026-12-03T10:00:00.000Z\n')).toBe(
+            true,
+        );
+        expect(setLinkState(last, FILE, 'intruder-to-redis', 'alert')).toBe(text);
+    });
+
+    it('snoozes a link written as a flow map', () => {
+        const flow = text.replace(
+            /  - id: intruder-to-redis[\s\S]*$/,
+            '  - { id: x, client: { host: web }, server: { host: db }, ports: [1], ' +
+                'protocol: tcp, state: alert }\n',
+        );
+        const out = setLinkState(flow, FILE, 'x', 'snoozed', new Date(0));
+        expect(parsePolicy(out, FILE).links[1]).toMatchObject({
+            state: 'snoozed',
+            snoozedAt: '1970-01-01T00:00:00.000Z',
+        });
+        expect(parsePolicy(setLinkState(out, FILE, 'x', 'denied'), FILE).links[1]?.snoozedAt).toBe(
+            undefined,
+        );
+    });
+
     it('adds new links and refreshes evidence without touching reviewed states', () => {
         const reviewed = setLinkState(text, FILE, 'api-to-redis', 'allowed');
         const out = mergeLinks(reviewed, FILE, [
