@@ -1,5 +1,5 @@
 // What an edge's colour and a node's badges mean: policy state, verdict, crown jewels.
-import type { FleetEdge, Identity } from '../agent/protocol';
+import type { Identity } from '../agent/protocol';
 import type { LinkState, Mode, Verdict } from '../agent/policy/types';
 import { basename } from './graphLabels';
 import type { EdgeAnnotation } from './messages';
@@ -84,16 +84,4 @@ export function isCrownJewel(id: Identity, servedPorts: Iterable<number>): boole
         return true;
     }
     return id.kind === 'process' && [...servedPorts].some((port) => DATABASE_PORTS.has(port));
-}
-
-/** Ports each server identity was reached on, for crown-jewel detection. */
-export function servedPorts(edges: Iterable<FleetEdge>, key: (id: Identity) => string) {
-    const ports = new Map<string, Set<number>>();
-    for (const edge of edges) {
-        const id = key(edge.server);
-        const set = ports.get(id) ?? new Set<number>();
-        set.add(edge.port);
-        ports.set(id, set);
-    }
-    return ports;
 }

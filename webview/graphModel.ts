@@ -1,9 +1,9 @@
-// Turns the fleet store into cytoscape element definitions: identities inside the groups
-// people read a network diagram by (zone ⊃ host ⊃ app ⊃ process; external peers by domain,
-// ingress sources on one side and egress targets on the other).
+// Cytoscape element data for the fleet: identities inside the groups people read a network
+// diagram by (zone ⊃ host ⊃ app ⊃ process; external peers by domain, ingress sources on one
+// side and egress targets on the other). graphBuilder puts them together from the store.
 import type { FleetEdge, FleetHost, Identity } from '../agent/protocol';
 import { identityKey } from '../agent/fleet/identity';
-import { effectiveVerdict, isCrownJewel, servedPorts, type EdgeStateKey } from './graphBadges';
+import { effectiveVerdict, type EdgeStateKey } from './graphBadges';
 import {
     edgeLabel,
     externalLabel,
@@ -12,7 +12,6 @@ import {
     processLabel,
     unknownLabel,
 } from './graphLabels';
-import type { FleetStore } from './graphStore';
 import type { Mode, Verdict } from '../agent/policy/types';
 import type { EdgeAnnotation, NodeAnnotation } from './messages';
 
@@ -66,7 +65,6 @@ export interface GraphElements {
 
 export const INGRESS_SIDE_ID = 'side:ingress';
 export const EGRESS_SIDE_ID = 'side:egress';
-const DEFAULT_ZONE = 'fleet';
 
 export function zoneNodeId(zone: string): string {
     return `zone:${zone}`;
@@ -85,11 +83,11 @@ export function domainNodeId(side: 'in' | 'out', domain: string): string {
 }
 
 // Streamed deltas replace only the edges that changed, so most identity objects survive from
-// one batch to the next: caching by object keeps a rebuild of 10,000 edges cheap.
+// one batch to the next: keys cached by object are computed once per identity.
 const keys = new WeakMap<Identity, string>();
-const edgeCache = new WeakMap<FleetEdge, { note: unknown; data: EdgeData }>();
+const nodeIds = new WeakMap<Identity, string>();
 
-function keyOf(id: Identity): string {
+export function keyOf(id: Identity): string {
     let key = keys.get(id);
     if (key === undefined) {
         key = identityKey(id);
@@ -99,7 +97,12 @@ function keyOf(id: Identity): string {
 }
 
 export function identityNodeId(id: Identity): string {
-    return `id:${keyOf(id)}`;
+    let nodeId = nodeIds.get(id);
+    if (nodeId === undefined) {
+        nodeId = `id:${keyOf(id)}`;
+        nodeIds.set(id, nodeId);
+    }
+    return nodeId;
 }
 
 export function edgeId(fleetEdgeId: string): string {
@@ -127,153 +130,10 @@ export function domainOf(name: string): string {
     return labels.slice(-2).join('.');
 }
 
-const noNote: NodeAnnotation = {};
+export const NO_NOTE: NodeAnnotation = {};
+export const DEFAULT_ZONE = 'fleet';
 
-interface GroupInit {
-    id: string;
-    kind: NodeKind;
-    label: string;
-    parent?: string;
-    host: string;
-    app: string;
-}
-
-export function buildElements(store: FleetStore): GraphElements {
-    const nodes = new Map<string, NodeData>();
-    const edges = new Map<string, EdgeData>();
-    const note = (key: string) => store.nodeNotes.get(key) ?? noNote;
-
-    const zoneOfHost = hostZones(store);
-    const group = (data: GroupInit): string => {
-        if (!nodes.has(data.id)) {
-            nodes.set(data.id, {
-                detail: '',
-                mode: '',
-                degraded: false,
-                crownJewel: false,
-                ...data,
-            });
-        }
-        return data.id;
-    };
-    const hostGroup = (name: string): string => {
-        const zone = zoneOfHost.get(name) ?? DEFAULT_ZONE;
-        const zoneId = group({
-            id: zoneNodeId(zone),
-            kind: 'zone',
-            label: plainText(zone),
-            host: '',
-            app: '',
-        });
-        if (!nodes.has(hostNodeId(name))) {
-            const fleetHost = store.hosts.get(name);
-            nodes.set(hostNodeId(name), hostNode(name, zoneId, fleetHost, note(`host:${name}`)));
-        }
-        return hostNodeId(name);
-    };
-    for (const host of [...store.hosts.keys()].sort()) {
-        hostGroup(host);
-    }
-
-    // Externals that any edge reaches as a server sit with the egress targets.
-    const servers = new Set<string>();
-    for (const edge of store.edges.values()) {
-        servers.add(keyOf(edge.server));
-    }
-    const ports = servedPorts(store.edges.values(), keyOf);
-
-    const identities = new Map<string, NodeData>();
-    const addIdentity = (id: Identity): string => {
-        const key = keyOf(id);
-        const nodeId = `id:${key}`;
-        if (identities.has(nodeId)) {
-            return nodeId;
-        }
-        const parent = parentOf(id, servers.has(key));
-        const idNote = note(key);
-        const node = identityNode(id, nodeId, parent, idNote);
-        node.crownJewel = idNote.crownJewel ?? isCrownJewel(id, ports.get(key) ?? []);
-        if (node.crownJewel) {
-            node.label = `★ ${node.label}`;
-        }
-        identities.set(nodeId, node);
-        return nodeId;
-    };
-
-    const parentOf = (id: Identity, isServer: boolean): string => {
-        if (id.kind === 'external') {
-            const side = isServer ? 'out' : 'in';
-            const sideId = group(
-                side === 'out'
-                    ? {
-                          id: EGRESS_SIDE_ID,
-                          kind: 'side',
-                          label: 'egress targets',
-                          host: '',
-                          app: '',
-                      }
-                    : {
-                          id: INGRESS_SIDE_ID,
-                          kind: 'side',
-                          label: 'ingress sources',
-                          host: '',
-                          app: '',
-                      },
-            );
-            const domain = domainOf(id.name);
-            return group({
-                id: domainNodeId(side, domain),
-                kind: 'domain',
-                label: plainText(domain),
-                parent: sideId,
-                host: '',
-                app: '',
-            });
-        }
-        const hostId = hostGroup(id.host);
-        const app = appOf(id);
-        if (app === '') {
-            return hostId;
-        }
-        const appNote = note(`app:${id.host}/${app}`);
-        const appId = group({
-            id: appNodeId(id.host, app),
-            kind: 'app',
-            label: plainText(app),
-            parent: hostId,
-            host: id.host,
-            app,
-        });
-        const appData = nodes.get(appId);
-        if (appData !== undefined) {
-            appData.mode = appNote.mode ?? '';
-            appData.label = plainText(app) + (appNote.mode ? ` · ${appNote.mode}` : '');
-        }
-        return appId;
-    };
-
-    for (const edge of store.edges.values()) {
-        const source = addIdentity(edge.client);
-        const target = addIdentity(edge.server);
-        const edgeNote = store.edgeNotes.get(edge.id);
-        const cached = edgeCache.get(edge);
-        if (cached !== undefined && cached.note === edgeNote) {
-            edges.set(cached.data.id, cached.data);
-            continue;
-        }
-        const data = edgeData(edge, source, target, edgeNote);
-        edgeCache.set(edge, { note: edgeNote, data });
-        edges.set(data.id, data);
-    }
-
-    // Identities last: every group they sit in is already in `nodes`.
-    for (const [id, node] of identities) {
-        nodes.set(id, node);
-    }
-    return { nodes: orderParentsFirst(nodes), edges };
-}
-
-function edgeData(
+export function edgeData(
     edge: FleetEdge,
     source: string,
     target: string,
@@ -298,26 +158,7 @@ function edgeData(
     };
 }
 
-function hostZones(store: FleetStore): Map<string, string> {
-    const zones = new Map<string, string>();
-    for (const edge of store.edges.values()) {
-        for (const id of [edge.client, edge.server]) {
-            if (id.kind === 'process' && !zones.has(id.host)) {
-                zones.set(id.host, id.zone);
-            }
-        }
-    }
-    // Hosts whose processes were never seen go with the fleet's main zone.
-    const main = zones.values().next().value ?? DEFAULT_ZONE;
-    for (const host of store.hosts.keys()) {
-        if (!zones.has(host)) {
-            zones.set(host, main);
-        }
-    }
-    return zones;
-}
-
-function hostNode(
+export function hostNode(
     name: string,
     parent: string,
     host: FleetHost | undefined,
@@ -342,7 +183,7 @@ function hostNode(
     };
 }
 
-function identityNode(
+export function identityNode(
     id: Identity,
     nodeId: string,
     parent: string,

@@ -85,6 +85,25 @@ export function applyMessage(store: FleetStore, message: ExtensionMessage): Flee
     return store;
 }
 
+/**
+ * Ids of the edges a batch of messages upserted, or undefined when it changed more than edges
+ * (a snapshot, hosts, annotations): then everything derived from the store is rebuilt.
+ */
+export function changedEdges(messages: readonly ExtensionMessage[]): string[] | undefined {
+    const ids: string[] = [];
+    for (const message of messages) {
+        if (
+            message.type === 'graph' ||
+            (message.hosts?.length ?? 0) > 0 ||
+            message.annotations !== undefined
+        ) {
+            return undefined;
+        }
+        ids.push(...(message.edges ?? []).map((edge) => edge.id));
+    }
+    return ids;
+}
+
 export function storeToGraph(store: FleetStore, generatedAt: number): FleetGraph {
     return { hosts: [...store.hosts.values()], edges: [...store.edges.values()], generatedAt };
 }

@@ -9,10 +9,11 @@ import { diffElements, isEmptyDiff, type GraphDiff } from './graphDiff';
 import { exportView } from './graphExport';
 import { gridLayout } from './graphGrid';
 import { fullLayout, GRID_ABOVE_NODES } from './graphLayout';
-import { buildElements, emptyElements } from './graphModel';
+import { ElementBuilder } from './graphBuilder';
+import { emptyElements } from './graphModel';
 import type { EdgeData, GraphElements, NodeData } from './graphModel';
 import { parentIds, placeNewNodes, type Position } from './graphPlacement';
-import { applyMessage, emptyStore } from './graphStore';
+import { applyMessage, changedEdges, emptyStore } from './graphStore';
 import { graphStyle } from './graphStyle';
 import { viewElements } from './graphView';
 import { renderDetails, type DetailsContext } from './detailsPanel';
@@ -50,6 +51,9 @@ const cy: Core = cytoscape({
 });
 
 let store = emptyStore();
+let model: ElementBuilder | undefined;
+/** Edges streamed in since the model was brought up to date; undefined when it must be rebuilt. */
+let pendingEdges: string[] | undefined = [];
 let fullVersion = -1;
 let full = emptyElements();
 let shown = emptyElements();
@@ -88,9 +92,12 @@ const toolbar = new Toolbar(requireElement('toolbar'), toolbarState, {
 
 const batcher = new UpdateBatcher<ExtensionMessage>(
     (messages) => {
-        for (const message of coalesce(messages)) {
+        const batch = coalesce(messages);
+        for (const message of batch) {
             store = applyMessage(store, message);
         }
+        const edges = changedEdges(batch);
+        pendingEdges = edges && pendingEdges ? [...pendingEdges, ...edges] : undefined;
         render();
     },
     frameClock,
@@ -100,15 +107,7 @@ const batcher = new UpdateBatcher<ExtensionMessage>(
 function render(): void {
     const started = performance.now();
     if (fullVersion !== store.version) {
-        full = buildElements(store);
-        fullVersion = store.version;
-        renderHeader(header, [...store.hosts.values()]);
-        toolbar.setHosts(
-            [...new Set([...full.nodes.values()].map((n) => n.host))].filter(Boolean).sort(),
-        );
-        toolbar.setApps(
-            [...new Set([...full.nodes.values()].map((n) => n.app))].filter(Boolean).sort(),
-        );
+        updateModel();
     }
     const next = viewElements(full, {
         states: toolbarState.states,
@@ -141,6 +140,29 @@ function render(): void {
             },
         }),
     );
+}
+
+// A streamed batch of edges updates the model in place; anything else rebuilds it.
+function updateModel(): void {
+    let rebuilt = false;
+    if (model === undefined || pendingEdges === undefined || !model.update(pendingEdges)) {
+        model = new ElementBuilder(store);
+        rebuilt = true;
+        renderHeader(header, [...store.hosts.values()]);
+    }
+    pendingEdges = [];
+    fullVersion = store.version;
+    const next = model.elements;
+    // An update that adds no node keeps the map, and every node keeps its host and app.
+    if (rebuilt || next.nodes !== full.nodes) {
+        toolbar.setHosts(
+            [...new Set([...next.nodes.values()].map((n) => n.host))].filter(Boolean).sort(),
+        );
+        toolbar.setApps(
+            [...new Set([...next.nodes.values()].map((n) => n.app))].filter(Boolean).sort(),
+        );
+    }
+    full = next;
 }
 
 function patch(diff: GraphDiff, next: GraphElements): void {

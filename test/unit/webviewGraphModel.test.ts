@@ -4,13 +4,13 @@ import { diffElements, isEmptyDiff } from '../../webview/graphDiff';
 import {
     EGRESS_SIDE_ID,
     appNodeId,
-    buildElements as buildFromStore,
     domainNodeId,
     emptyElements,
     hostNodeId,
     identityNodeId,
     zoneNodeId,
 } from '../../webview/graphModel';
+import { buildElements as buildFromStore } from '../../webview/graphBuilder';
 import { storeFromGraph } from '../../webview/graphStore';
 
 const buildElements = (g: FleetGraph) => buildFromStore(storeFromGraph(g));

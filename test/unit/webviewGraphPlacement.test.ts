@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetGraph, ProcessIdentity } from '../../agent/protocol';
 import { diffElements } from '../../webview/graphDiff';
-import {
-    buildElements as buildFromStore,
-    emptyElements,
-    identityNodeId,
-} from '../../webview/graphModel';
+import { emptyElements, identityNodeId } from '../../webview/graphModel';
+import { buildElements as buildFromStore } from '../../webview/graphBuilder';
 import { storeFromGraph } from '../../webview/graphStore';
 import { placeNewNodes, type Position } from '../../webview/graphPlacement';
 

@@ -4,7 +4,6 @@ import { effectiveVerdict, isCrownJewel, worstState } from '../../webview/graphB
 import { gridLayout } from '../../webview/graphGrid';
 import {
     appNodeId,
-    buildElements,
     EGRESS_SIDE_ID,
     edgeId,
     hostNodeId,
@@ -12,6 +11,7 @@ import {
     INGRESS_SIDE_ID,
 } from '../../webview/graphModel';
 import { exactPattern, widenPath, withScript } from '../../webview/graphPatterns';
+import { buildElements } from '../../webview/graphBuilder';
 import { storeFromGraph } from '../../webview/graphStore';
 import { moreNodeId, viewElements } from '../../webview/graphView';
 import { labGraph, proc, syntheticFleet } from '../bench/graphFixtures';
