@@ -77,15 +77,16 @@ function ancestors(nodes: Map<string, NodeData>, id: string): string[] {
 // Ancestor chains per element set: asked for every edge end on every batch.
 const chains = new WeakMap<Map<string, NodeData>, Map<string, string[]>>();
 
-function edgePasses(edge: EdgeData, full: GraphElements, options: ViewOptions): boolean {
+/** Whether an edge passes the toolbar's filters; `since` is the start of the time window. */
+function edgePasses(edge: EdgeData, full: GraphElements, options: ViewOptions, since: number) {
     if (options.states !== undefined && !options.states.includes(edge.state)) {
         return false;
     }
-    if (options.windowMs !== undefined) {
-        const now = options.now ?? Date.now();
-        if (edge.lastSeen < now - options.windowMs) {
-            return false;
-        }
+    if (edge.lastSeen < since) {
+        return false;
+    }
+    if (options.host === undefined && options.app === undefined) {
+        return true;
     }
     const ends = [full.nodes.get(edge.source), full.nodes.get(edge.target)];
     if (options.host !== undefined && !ends.some((n) => n?.host === options.host)) {
@@ -102,9 +103,20 @@ export function viewElements(full: GraphElements, options: ViewOptions = {}): Gr
 
     const isHidden = (id: string) =>
         hidden.size > 0 && (hidden.has(id) || ancestors(full.nodes, id).some((a) => hidden.has(a)));
-    const edges = [...full.edges.values()].filter(
-        (e) => edgePasses(e, full, options) && !isHidden(e.source) && !isHidden(e.target),
-    );
+    const since =
+        options.windowMs === undefined
+            ? Number.NEGATIVE_INFINITY
+            : (options.now ?? Date.now()) - options.windowMs;
+    const edges: EdgeData[] = [];
+    for (const edge of full.edges.values()) {
+        if (
+            edgePasses(edge, full, options, since) &&
+            !isHidden(edge.source) &&
+            !isHidden(edge.target)
+        ) {
+            edges.push(edge);
+        }
+    }
 
     // Traffic per identity decides who stays visible when a group is over its limit.
     const traffic = new Map<string, number>();
@@ -120,13 +132,18 @@ export function viewElements(full: GraphElements, options: ViewOptions = {}): Gr
     const byGroup = new Map<string, string[]>();
     for (const id of traffic.keys()) {
         const chain = ancestors(full.nodes, id);
-        const fold = [...chain].reverse().find((a) => collapsed.has(a));
+        const fold = outermost(chain, collapsed);
         if (fold !== undefined) {
             stand.set(id, fold);
             continue;
         }
         const parent = chain[0] ?? '';
-        byGroup.set(parent, [...(byGroup.get(parent) ?? []), id]);
+        const members = byGroup.get(parent);
+        if (members === undefined) {
+            byGroup.set(parent, [id]);
+        } else {
+            members.push(id);
+        }
     }
     const moreCounts = new Map<string, number>();
     for (const [group, members] of byGroup) {
@@ -142,13 +159,19 @@ export function viewElements(full: GraphElements, options: ViewOptions = {}): Gr
         });
     }
 
+    const foldedCounts = new Map<string, number>();
+    for (const to of stand.values()) {
+        if (collapsed.has(to)) {
+            foldedCounts.set(to, (foldedCounts.get(to) ?? 0) + 1);
+        }
+    }
     const nodes = new Map<string, NodeData>();
     const keep = (id: string): void => {
         const node = full.nodes.get(id);
         if (node === undefined || nodes.has(id)) {
             return;
         }
-        const folded = collapsed.has(id) ? countFolded(stand, id) : undefined;
+        const folded = collapsed.has(id) ? (foldedCounts.get(id) ?? 0) : undefined;
         nodes.set(id, folded === undefined ? node : foldedNode(node, folded));
         if (node.parent !== undefined) {
             keep(node.parent);
@@ -188,12 +211,14 @@ export function viewElements(full: GraphElements, options: ViewOptions = {}): Gr
     return { nodes: orderParentsFirst(nodes), edges: foldEdges(edges, stand) };
 }
 
-function countFolded(stand: Map<string, string>, group: string): number {
-    let count = 0;
-    for (const to of stand.values()) {
-        count += to === group ? 1 : 0;
+/** The outermost of `chain` (innermost first) that is in `set`. */
+function outermost(chain: readonly string[], set: ReadonlySet<string>): string | undefined {
+    for (let i = chain.length - 1; i >= 0; i--) {
+        if (set.has(chain[i] as string)) {
+            return chain[i];
+        }
     }
-    return count;
+    return undefined;
 }
 
 function foldedNode(node: NodeData, count: number): NodeData {
@@ -203,6 +228,8 @@ function foldedNode(node: NodeData, count: number): NodeData {
 /** Edges between folded nodes become one edge per pair, carrying the worst state. */
 function foldEdges(edges: EdgeData[], stand: Map<string, string>): Map<string, EdgeData> {
     const out = new Map<string, EdgeData>();
+    // Folded edges by source, then target: the id is spelled out once per pair, not per edge.
+    const pairs = new Map<string, Map<string, EdgeData>>();
     for (const edge of edges) {
         const source = stand.get(edge.source) ?? edge.source;
         const target = stand.get(edge.target) ?? edge.target;
@@ -213,10 +240,17 @@ function foldEdges(edges: EdgeData[], stand: Map<string, string>): Map<string, E
         if (source === target) {
             continue;
         }
-        const id = `fold:${JSON.stringify([source, target])}`;
-        const old = out.get(id);
+        let row = pairs.get(source);
+        if (row === undefined) {
+            row = new Map();
+            pairs.set(source, row);
+        }
+        const old = row.get(target);
         if (old === undefined) {
-            out.set(id, { ...edge, id, source, target, members: [...edge.members] });
+            const id = `fold:${JSON.stringify([source, target])}`;
+            const folded = { ...edge, id, source, target, members: [...edge.members] };
+            row.set(target, folded);
+            out.set(id, folded);
             continue;
         }
         old.count += edge.count;
