@@ -6,7 +6,8 @@
 //   npx esbuild test/bench/webviewProfile.ts --bundle --platform=node --format=esm \
 //     --packages=external --outfile=dist/bench/webviewProfile.mjs
 //   BENCH_VIEW=default|unfolded BENCH_STREAM_SECONDS=20 node dist/bench/webviewProfile.mjs
-// BENCH_TRACE=file.json also records a Chromium trace (open it in DevTools' Performance tab).
+// BENCH_TRACE=file.json also records a Chromium trace (open it in DevTools' Performance tab);
+// BENCH_PAN=1 first drags the graph and wheels it in and out, and reports those frames.
 import type { Page } from 'playwright-core';
 import { domainNodeId, domainOf, hostNodeId } from '../../webview/graphModel';
 import type { SavedState } from '../../webview/vscodeApi';
@@ -93,6 +94,56 @@ function spread(values: number[]): string {
     return `n=${sorted.length} median ${at(0.5)} p90 ${at(0.9)} max ${at(1)} ms`;
 }
 
+async function recordFrames(page: Page): Promise<void> {
+    await page.evaluate(() => {
+        const w = window as any;
+        w.__gaps = [];
+        w.__recording = true;
+        let last = performance.now();
+        const frame = (now: number) => {
+            w.__gaps.push(now - last);
+            last = now;
+            if (w.__recording) {
+                requestAnimationFrame(frame);
+            }
+        };
+        requestAnimationFrame(frame);
+    });
+}
+
+async function stopFrames(page: Page): Promise<number[]> {
+    await page.waitForTimeout(300);
+    return page.evaluate(() => {
+        (window as any).__recording = false;
+        return (window as any).__gaps as number[];
+    });
+}
+
+/** Drags the background across, then wheels in and out, as a user looking around would. */
+async function panAndZoom(page: Page): Promise<void> {
+    const box = await page.locator('#graph').boundingBox();
+    if (box === null) {
+        return;
+    }
+    // Inside the fit padding: background, so a drag pans instead of moving a node.
+    const x = box.x + 12;
+    const y = box.y + 12;
+    await recordFrames(page);
+    await page.mouse.move(x, y);
+    await page.mouse.down();
+    for (let i = 1; i <= 40; i++) {
+        await page.mouse.move(x + i * 6, y + i * 4);
+    }
+    await page.mouse.up();
+    console.log(`pan (40 moves): ${spread(await stopFrames(page))}`);
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await recordFrames(page);
+    for (let i = 0; i < 20; i++) {
+        await page.mouse.wheel(0, i < 10 ? -120 : 120);
+    }
+    console.log(`zoom (20 wheel steps): ${spread(await stopFrames(page))}`);
+}
+
 async function main(): Promise<void> {
     const missing = missingBrowser();
     if (missing !== undefined) {
@@ -118,6 +169,9 @@ async function main(): Promise<void> {
         console.log(
             `${VIEW}: first render ${first.ms.toFixed(0)} ms (${first.nodes}/${first.edges})`,
         );
+        if (process.env.BENCH_PAN !== undefined) {
+            await panAndZoom(page);
+        }
         await watchTasks(page);
         const trace = process.env.BENCH_TRACE;
         if (trace !== undefined) {
