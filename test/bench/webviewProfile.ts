@@ -7,7 +7,8 @@
 //     --packages=external --outfile=dist/bench/webviewProfile.mjs
 //   BENCH_VIEW=default|unfolded BENCH_STREAM_SECONDS=20 node dist/bench/webviewProfile.mjs
 // BENCH_TRACE=file.json also records a Chromium trace (open it in DevTools' Performance tab);
-// BENCH_PAN=1 first drags the graph and wheels it in and out, and reports those frames.
+// BENCH_PAN=1 first drags the graph and wheels it in and out, and reports those frames;
+// BENCH_FIRST=1 profiles the first render instead of the stream.
 import type { Page } from 'playwright-core';
 import { domainNodeId, domainOf, hostNodeId } from '../../webview/graphModel';
 import type { SavedState } from '../../webview/vscodeApi';
@@ -165,10 +166,24 @@ async function main(): Promise<void> {
     const harness = await startHarness();
     try {
         const page = await harness.open({ state });
+        const cdp = await page.context().newCDPSession(page);
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+        const profileFirst = process.env.BENCH_FIRST !== undefined;
+        if (profileFirst) {
+            await cdp.send('Profiler.start');
+        }
         const first = await firstRender(page, { type: 'graph', graph: fleet.graph });
         console.log(
             `${VIEW}: first render ${first.ms.toFixed(0)} ms (${first.nodes}/${first.edges})`,
         );
+        if (profileFirst) {
+            const { profile } = (await cdp.send('Profiler.stop')) as { profile: Profile };
+            const { self, total } = summarise(profile);
+            console.log(`self time, top ${TOP}:\n${top(self, TOP)}`);
+            console.log(`total time, top ${TOP}:\n${top(total, TOP)}`);
+            return;
+        }
         if (process.env.BENCH_PAN !== undefined) {
             await panAndZoom(page);
         }
@@ -180,9 +195,6 @@ async function main(): Promise<void> {
                 categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'],
             });
         }
-        const cdp = await page.context().newCDPSession(page);
-        await cdp.send('Profiler.enable');
-        await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
         await cdp.send('Profiler.start');
         const flows = flowsFor(fleet.graph.edges, fleet.identities, RATE * STREAM_SECONDS, 7);
         const streamed = await stream(page, flows, RATE, STREAM_SECONDS);
