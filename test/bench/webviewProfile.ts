@@ -5,14 +5,14 @@
 // it stays out of release numbers):
 //   npx esbuild test/bench/webviewProfile.ts --bundle --platform=node --format=esm \
 //     --packages=external --outfile=dist/bench/webviewProfile.mjs
-//   BENCH_VIEW=default|unfolded BENCH_STREAM_SECONDS=20 node dist/bench/webviewProfile.mjs
+//   BENCH_VIEW=default|unfolded|lab BENCH_STREAM_SECONDS=20 node dist/bench/webviewProfile.mjs
 // BENCH_TRACE=file.json also records a Chromium trace (open it in DevTools' Performance tab);
 // BENCH_PAN=1 first drags the graph and wheels it in and out, and reports those frames;
 // BENCH_FIRST=1 profiles the first render instead of the stream.
 import type { Page } from 'playwright-core';
 import { domainNodeId, domainOf, hostNodeId } from '../../webview/graphModel';
 import type { SavedState } from '../../webview/vscodeApi';
-import { syntheticFleet } from './graphFixtures';
+import { labGraph, syntheticFleet } from './graphFixtures';
 import { firstRender, flowsFor, stream } from './benchPage';
 import { missingBrowser, startHarness } from './webviewHarness';
 
@@ -151,7 +151,13 @@ async function main(): Promise<void> {
         console.log(`webview profile skipped: ${missing}`);
         return;
     }
-    const fleet = syntheticFleet(2000, 10000);
+    const fleet =
+        VIEW === 'lab'
+            ? (() => {
+                  const lab = labGraph();
+                  return { graph: lab.graph, identities: lab.graph.edges.map((e) => e.server) };
+              })()
+            : syntheticFleet(2000, 10000);
     const state: SavedState | undefined =
         VIEW === 'unfolded'
             ? {
