@@ -214,7 +214,10 @@ async function main(): Promise<void> {
         }));
         console.log(
             `stream ${RATE}/s for ${STREAM_SECONDS}s: longest frame ${streamed.longestMs.toFixed(1)} ms, ` +
-                `${streamed.over100} over 100 ms`,
+                `${streamed.over100} over 100 ms` +
+                (streamed.over100 > 0
+                    ? ` (at ${streamed.over100At.map((t) => (t / 1000).toFixed(1)).join(', ')} s)`
+                    : ''),
         );
         console.log(`render() per flush: ${spread(renders)}`);
         console.log(`long tasks (>50 ms): ${spread(tasks)}`);
