@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetEdge } from '../../agent/protocol';
 import { coalesce, UpdateBatcher, type BatchClock } from '../../webview/graphBatch';
-import { applyMessage, emptyStore, mergeEdge, storeFromGraph } from '../../webview/graphStore';
+import {
+    applyMessage,
+    changedEdges,
+    emptyStore,
+    mergeEdge,
+    storeFromGraph,
+} from '../../webview/graphStore';
 import type { ExtensionMessage } from '../../webview/messages';
 import { labGraph } from '../bench/graphFixtures';
 
@@ -92,6 +98,22 @@ describe('update batching', () => {
         const snapshot: ExtensionMessage = { type: 'graph', graph: lab.graph };
         expect(coalesce([delta, delta, snapshot, delta])).toEqual([snapshot, delta]);
         expect(coalesce([delta, delta])).toEqual([delta, delta]);
+    });
+
+    it('names the edges a batch of deltas changed, and nothing when it changed more', () => {
+        const delta: ExtensionMessage = { type: 'delta', edges: [first] };
+        expect(changedEdges([delta, { type: 'delta', edges: [] }, delta])).toEqual([
+            first.id,
+            first.id,
+        ]);
+        const host = { name: 'web', addresses: [], health: 'ok' as const, problems: [] };
+        for (const more of [
+            { type: 'graph', graph: lab.graph },
+            { type: 'delta', hosts: [host] },
+            { type: 'delta', annotations: { edges: { [first.id]: { state: 'allowed' } } } },
+        ] as ExtensionMessage[]) {
+            expect(changedEdges([delta, more])).toBeUndefined();
+        }
     });
 
     it('starts from an empty store', () => {
