@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Copying DNS answers to the agent. Every message from port 53 that reaches a
- * socket in the observed cgroup goes to the ring buffer as it is; parsing,
- * CNAME chains and TCP reassembly happen in the agent. The packet itself is
- * never held, changed or dropped here.
+ * DNS answers. Every message from port 53 that will be delivered to a socket
+ * in the observed cgroup goes to the ring buffer as it is: naming, TTLs and
+ * TCP reassembly happen in the agent. A UDP answer to a governed socket's own
+ * request is also read here, only to let the first connection to an answered
+ * address be judged by name before the agent has caught up (grant_names).
+ * The packet itself is never held, changed or dropped here.
  * Included by palisade.bpf.c only, after its maps and inbound.bpf.h.
  */
 #ifndef PALISADE_DNS_BPF_H

@@ -167,8 +167,8 @@ struct pal_rule_val {
 
 /*
  * A DNS message arriving at a local socket from port 53, UDP or one TCP
- * segment of a DNS-over-TCP stream. The agent parses it; the kernel only
- * copies. Never held or dropped for this.
+ * segment of a DNS-over-TCP stream, copied for the agent to parse. Never held
+ * or dropped for this.
  */
 #define PAL_DNS_MAX		4096
 #define PAL_DNS_TRUNC		(1U << 0)	/* payload longer than data */
