@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatFlow } from '../../agent/cli/format';
 import type { FlowRecord } from '../../agent/protocol';
+import { processOn } from '../fixtures/identities';
 
 describe('CLI flow lines', () => {
     it('show the DNS name of the remote address, with terminal controls taken out', () => {
@@ -9,15 +10,7 @@ describe('CLI flow lines', () => {
             host: 'web',
             direction: 'egress',
             protocol: 'tcp',
-            local: {
-                kind: 'process',
-                zone: 'lab',
-                host: 'web',
-                binary: '/usr/bin/curl',
-                user: 'root',
-                uid: 0,
-                cgroup: '/',
-            },
+            local: processOn('web', '/usr/bin/curl'),
             pid: 42,
             startNs: '1',
             remoteAddress: '192.0.2.7',

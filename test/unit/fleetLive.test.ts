@@ -3,6 +3,7 @@ import { Fleet } from '../../agent/fleet/fleet';
 import type { AgentStatus, FleetGraph, HostLink, LinksChangedParams } from '../../agent/protocol';
 import type { AgentClient, Disposable } from '../../agent/remote/agentClient';
 import { RemoteError } from '../../agent/remote/errors';
+import { processOn } from '../fixtures/identities';
 
 // An in-memory AgentClient: this suite is about Fleet's bookkeeping, not the transport
 // (test/root/ssh.test.ts covers that with a real sshd).
@@ -82,15 +83,7 @@ const egress: HostLink = {
     host: 'web',
     direction: 'egress',
     protocol: 'tcp',
-    local: {
-        kind: 'process',
-        zone: 'lab',
-        host: 'web',
-        binary: '/usr/sbin/nginx',
-        user: 'www',
-        uid: 33,
-        cgroup: '/',
-    },
+    local: processOn('web', '/usr/sbin/nginx', { user: 'www', uid: 33 }),
     remoteAddress: '10.0.0.3',
     port: 3000,
     count: 1,

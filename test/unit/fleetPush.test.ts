@@ -12,6 +12,7 @@ import type {
 } from '../../agent/protocol';
 import type { AgentClient } from '../../agent/remote/agentClient';
 import { acceptedBefore, replayLines } from '../../extension/model/replay';
+import { processOn } from '../fixtures/identities';
 
 function flow(id: number, unit: string, pid = id): FlowRecord {
     return {
@@ -19,16 +20,7 @@ function flow(id: number, unit: string, pid = id): FlowRecord {
         host: 'web',
         direction: 'egress',
         protocol: 'tcp',
-        local: {
-            kind: 'process',
-            zone: 'lab',
-            host: 'web',
-            binary: '/usr/bin/redis-cli',
-            user: 'root',
-            uid: 0,
-            unit,
-            cgroup: `/${unit}`,
-        },
+        local: processOn('web', '/usr/bin/redis-cli', { unit }),
         pid,
         startNs: String(pid),
         remoteAddress: '10.213.0.4',

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FlowTable } from '../../agent/flows';
-import type { ProcessIdentity } from '../../agent/protocol';
+import { processOn } from '../fixtures/identities';
 
-const curl: ProcessIdentity = {
-    kind: 'process',
-    zone: 'lab',
-    host: 'web',
-    binary: '/usr/bin/curl',
-    user: 'root',
-    uid: 0,
-    cgroup: '/job.service',
-    unit: 'job.service',
-};
+const curl = processOn('web', '/usr/bin/curl', { unit: 'job.service' });
 
 function observe(table: FlowTable, pid: number, key: string, at: number) {
     return table.add({

@@ -11,8 +11,9 @@ import { createLogger } from '../../agent/log';
 import { AlertBook, alertStateLabel, type AlertInput } from '../../agent/policy/alerts';
 import { PolicyEngine } from '../../agent/policy/engine';
 import type { LinkState, Policy } from '../../agent/policy/types';
-import type { Alert, ProcessIdentity } from '../../agent/protocol';
+import type { Alert } from '../../agent/protocol';
 import { AlertStore } from '../../extension/model/alerts';
+import { processOn } from '../fixtures/identities';
 
 const input = (over: Partial<AlertInput> = {}): AlertInput => ({
     key: 'k1',
@@ -82,16 +83,7 @@ describe('policy engine: snoozed links and decisions', () => {
     let rules: RuleEntry[] = [];
     const raised: Alert[] = [];
 
-    const client: ProcessIdentity = {
-        kind: 'process',
-        zone: 'lab',
-        host: 'web',
-        binary: '/usr/bin/redis-cli',
-        user: 'root',
-        uid: 0,
-        unit: 'intruder.service',
-        cgroup: '/intruder.service',
-    };
+    const client = processOn('web', '/usr/bin/redis-cli', { unit: 'intruder.service' });
 
     const apply = (state: LinkState, snoozedAt?: string) => {
         const policy: Policy = {

@@ -5,6 +5,7 @@ import { parsePolicy, renderPolicy } from '../../agent/policy/file';
 import { parseEdgeLog } from '../../agent/policy/flowLog';
 import { defaultMembers, inferPolicy } from '../../agent/policy/infer';
 import type { FleetEdge, FleetGraph, Identity, ProcessIdentity } from '../../agent/protocol';
+import { processOn } from '../fixtures/identities';
 
 function proc(
     host: string,
@@ -12,17 +13,7 @@ function proc(
     binary: string,
     extra: Partial<ProcessIdentity> = {},
 ): ProcessIdentity {
-    return {
-        kind: 'process',
-        zone: 'lab',
-        host,
-        binary,
-        user: 'root',
-        uid: 0,
-        cgroup: `/${unit}`,
-        unit,
-        ...extra,
-    };
+    return processOn(host, binary, { unit, ...extra });
 }
 
 let n = 0;

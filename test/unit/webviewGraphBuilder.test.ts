@@ -5,6 +5,7 @@ import { identityNodeId, type GraphElements } from '../../webview/graphModel';
 import { applyMessage, storeFromGraph, type FleetStore } from '../../webview/graphStore';
 import { flowsFor } from '../bench/benchPage';
 import { labGraph, proc, syntheticFleet } from '../bench/graphFixtures';
+import { fleetEdge } from '../fixtures/identities';
 
 /** Same nodes and edges, in the same order, as a build from scratch of the same store. */
 function expectFullBuild(actual: GraphElements, store: FleetStore): void {
@@ -18,20 +19,6 @@ function expectFullBuild(actual: GraphElements, store: FleetStore): void {
 function stream(store: FleetStore, builder: ElementBuilder, edges: FleetEdge[]): boolean {
     applyMessage(store, { type: 'delta', edges });
     return builder.update(edges.map((e) => e.id));
-}
-
-function edge(id: string, client: Identity, server: Identity, port: number): FleetEdge {
-    return {
-        id,
-        client,
-        server,
-        protocol: 'tcp',
-        port,
-        count: 1,
-        firstSeen: 1,
-        lastSeen: 2,
-        seenBy: [],
-    };
 }
 
 describe('ElementBuilder', () => {
@@ -54,7 +41,10 @@ describe('ElementBuilder', () => {
         const cron = proc('api', '/usr/sbin/cron', { unit: 'cron.service' });
         const cdn: Identity = { kind: 'external', name: 'dns:a.cdn.example', address: '10.0.0.7' };
         expect(
-            stream(store, builder, [edge('n1', cron, api, 3000), edge('n2', api, cdn, 443)]),
+            stream(store, builder, [
+                fleetEdge('n1', cron, api, 3000),
+                fleetEdge('n2', api, cdn, 443),
+            ]),
         ).toBe(true);
         expect(builder.elements.nodes.get(identityNodeId(cron))).toBeDefined();
         expectFullBuild(builder.elements, store);
@@ -65,9 +55,9 @@ describe('ElementBuilder', () => {
         const store = storeFromGraph(lab.graph);
         const builder = new ElementBuilder(store);
         const [nginx, api] = [lab.graph.edges[1]?.client, lab.graph.edges[1]?.server];
-        expect(stream(store, builder, [edge('pg', nginx as Identity, api as Identity, 5432)])).toBe(
-            true,
-        );
+        expect(
+            stream(store, builder, [fleetEdge('pg', nginx as Identity, api as Identity, 5432)]),
+        ).toBe(true);
         expect(builder.elements.nodes.get(identityNodeId(api as Identity))?.crownJewel).toBe(true);
         expectFullBuild(builder.elements, store);
     });
@@ -88,8 +78,8 @@ describe('ElementBuilder', () => {
         const api = lab.graph.edges[1]?.server as Identity;
         const ingress = lab.graph.edges[0]?.client as Identity;
         const cases: FleetEdge[] = [
-            edge('h', proc('new-host', '/bin/sh'), api, 22),
-            edge('side', api, ingress, 80),
+            fleetEdge('h', proc('new-host', '/bin/sh'), api, 22),
+            fleetEdge('side', api, ingress, 80),
             { ...(lab.graph.edges[2] as FleetEdge), server: proc('db', '/usr/bin/other') },
         ];
         for (const changed of cases) {

@@ -12,6 +12,7 @@ import {
 } from '../../webview/graphModel';
 import { buildElements as buildFromStore } from '../../webview/graphBuilder';
 import { storeFromGraph } from '../../webview/graphStore';
+import { fleetEdge } from '../fixtures/identities';
 
 const buildElements = (g: FleetGraph) => buildFromStore(storeFromGraph(g));
 
@@ -34,20 +35,6 @@ const redis = proc('db', '/usr/bin/redis-server');
 const stripe: Identity = { kind: 'external', name: 'dns:pay.example.lab', address: '10.0.0.9' };
 const ghost: Identity = { kind: 'unknown', reason: 'exited', host: 'api' };
 
-function edge(id: string, client: Identity, server: Identity, port: number, count = 1): FleetEdge {
-    return {
-        id,
-        client,
-        server,
-        protocol: 'tcp',
-        port,
-        count,
-        firstSeen: 1,
-        lastSeen: 2,
-        seenBy: [],
-    };
-}
-
 function graph(edges: FleetEdge[], hosts = ['web', 'api', 'db']): FleetGraph {
     return {
         hosts: hosts.map((name) => ({ name, addresses: [], health: 'ok', problems: [] })),
@@ -57,9 +44,9 @@ function graph(edges: FleetEdge[], hosts = ['web', 'api', 'db']): FleetGraph {
 }
 
 const base = graph([
-    edge('e1', nginx, api, 3000, 1234),
-    edge('e2', api, redis, 6379, 10),
-    edge('e3', api, stripe, 443),
+    fleetEdge('e1', nginx, api, 3000, 1234),
+    fleetEdge('e2', api, redis, 6379, 10),
+    fleetEdge('e3', api, stripe, 443),
 ]);
 
 describe('buildElements', () => {
@@ -97,7 +84,7 @@ describe('buildElements', () => {
     });
 
     it('draws an unknown owner as its own kind of node on its host', () => {
-        const { nodes } = buildElements(graph([edge('e9', ghost, redis, 6379)]));
+        const { nodes } = buildElements(graph([fleetEdge('e9', ghost, redis, 6379)]));
         const node = nodes.get(identityNodeId(ghost));
         expect(node).toMatchObject({ kind: 'unknown', parent: hostNodeId('api') });
         expect(node?.label).toContain('unknown');
@@ -111,7 +98,7 @@ describe('buildElements', () => {
     });
 
     it('gives a peer on an unconnected host a host box marked unobserved', () => {
-        const { nodes } = buildElements(graph([edge('e1', nginx, api, 3000)], ['web']));
+        const { nodes } = buildElements(graph([fleetEdge('e1', nginx, api, 3000)], ['web']));
         expect(nodes.get(hostNodeId('api'))).toMatchObject({ kind: 'host', health: 'unobserved' });
     });
 
@@ -127,7 +114,7 @@ describe('buildElements', () => {
     it('keeps hostile names as plain data in label fields', () => {
         const evil = '<img src=x onerror=alert(1)>';
         const hostile = proc(evil, `/tmp/${evil}`, { unit: evil });
-        const { nodes } = buildElements(graph([edge('x', hostile, redis, 1)], [evil]));
+        const { nodes } = buildElements(graph([fleetEdge('x', hostile, redis, 1)], [evil]));
         const node = nodes.get(identityNodeId(hostile));
         expect(node?.label).toBe(`${evil}\n${evil}`);
         expect(nodes.get(hostNodeId(evil))?.label).toBe(evil);
@@ -137,7 +124,7 @@ describe('buildElements', () => {
 
     it('replaces control and bidi characters so a name cannot fake lines or direction', () => {
         const spoof = proc('web', '/usr/bin/ok\nunit: sshd.service\u202e');
-        const { nodes } = buildElements(graph([edge('s', spoof, redis, 22)]));
+        const { nodes } = buildElements(graph([fleetEdge('s', spoof, redis, 22)]));
         const label = nodes.get(identityNodeId(spoof))?.label ?? '';
         expect(label).not.toContain('\n');
         expect(label).not.toContain('\u202e');
@@ -159,7 +146,7 @@ describe('diffElements', () => {
     });
 
     it('reports a count change as an edge update, not a re-add', () => {
-        const more = graph([edge('e1', nginx, api, 3000, 5000), ...base.edges.slice(1)]);
+        const more = graph([fleetEdge('e1', nginx, api, 3000, 5000), ...base.edges.slice(1)]);
         const diff = diffElements(buildElements(base), buildElements(more));
         expect(diff.updatedEdges.map((e) => [e.id, e.label])).toEqual([['edge:e1', ':3000 ×5k']]);
         expect(diff.addedEdges).toEqual([]);
@@ -169,7 +156,7 @@ describe('diffElements', () => {
 
     it('adds a new edge and its new process without touching the rest', () => {
         const batch = proc('db', '/usr/local/bin/backup');
-        const grown = graph([...base.edges, edge('e4', batch, redis, 6379)]);
+        const grown = graph([...base.edges, fleetEdge('e4', batch, redis, 6379)]);
         const diff = diffElements(buildElements(base), buildElements(grown));
         expect(diff.addedNodes.map((n) => n.id)).toEqual([identityNodeId(batch)]);
         expect(diff.addedEdges.map((e) => e.id)).toEqual(['edge:e4']);
