@@ -37,8 +37,10 @@ export interface HostVerifierOptions {
     alias: string;
     host: string;
     port: number;
-    /** The first file is where accepted keys are appended. */
+    /** The user's files; the first is where accepted keys are appended. */
     files: string[];
+    /** System-wide files (GlobalKnownHostsFile), trusted the same way, never written. */
+    globalFiles?: string[];
     /**
      * `accept-new`/`no` accept unknown keys without asking. Mismatches are always refused, and
      * so is a key of a type not recorded for a host that has keys of other types recorded.
@@ -162,7 +164,8 @@ export function appendKnownHost(file: string, host: string, port: number, key: B
  */
 export async function verifyHostKey(opts: HostVerifierOptions, key: Buffer): Promise<void> {
     const { alias, host, port } = opts;
-    const decision = decideHostKey(loadKnownHosts(opts.files, alias), host, port, key);
+    const files = [...opts.files, ...(opts.globalFiles ?? [])];
+    const decision = decideHostKey(loadKnownHosts(files, alias), host, port, key);
     const offered = fingerprint(key);
 
     switch (decision.result) {

@@ -114,7 +114,8 @@ function openSsh(
     }
     let serverHostKey: ServerHostKeyAlgorithm[] | undefined;
     try {
-        const { userKnownHostsFiles: files, hostName, port } = target;
+        const { userKnownHostsFiles, globalKnownHostsFiles, hostName, port } = target;
+        const files = [...userKnownHostsFiles, ...globalKnownHostsFiles];
         serverHostKey = hostKeyAlgorithmsFor(files, host, hostName, port);
     } catch (err) {
         return Promise.reject(err);
@@ -146,6 +147,7 @@ function openSsh(
                     host: target.hostName,
                     port: target.port,
                     files: target.userKnownHostsFiles,
+                    globalFiles: target.globalKnownHostsFiles,
                     strict: target.strictHostKeyChecking,
                     ...(opts.onUnknownHost ? { onUnknownHost: opts.onUnknownHost } : {}),
                 };

@@ -21,6 +21,8 @@ export interface SshTarget {
     identityFilesExplicit: boolean;
     identitiesOnly: boolean;
     userKnownHostsFiles: string[];
+    /** Read like the user's files, never written: ssh appends only to the first user file. */
+    globalKnownHostsFiles: string[];
     strictHostKeyChecking: StrictHostKeyChecking;
     /** Comma-separated jump hops, resolved from the same config when connecting. */
     proxyJump?: string;
@@ -30,6 +32,8 @@ export interface SshTarget {
 export const DEFAULT_SSH_CONFIG = join(homedir(), '.ssh', 'config');
 
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+const DEFAULT_USER_KNOWN_HOSTS = ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'];
+const DEFAULT_GLOBAL_KNOWN_HOSTS = ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
 const MAX_INCLUDE_DEPTH = 16;
 
 /**
@@ -81,10 +85,14 @@ export function resolveHost(alias: string, file: string = DEFAULT_SSH_CONFIG): S
     const identityFiles = (
         explicit.length > 0 ? explicit : DEFAULT_IDENTITIES.map((n) => `~/.ssh/${n}`)
     ).map((f) => expandPath(f, tokens));
-    const knownHosts = many('userknownhostsfile');
-    const userKnownHostsFiles = (
-        knownHosts.length > 0 ? knownHosts : ['~/.ssh/known_hosts', '~/.ssh/known_hosts2']
-    ).map((f) => expandPath(f, tokens));
+    // ssh_config(5): a list of files, or `none` for no file at all.
+    const files = (key: string, defaults: string[]): string[] => {
+        const given = many(key);
+        if (given.length === 1 && given[0]!.toLowerCase() === 'none') return [];
+        return (given.length > 0 ? given : defaults).map((f) => expandPath(f, tokens));
+    };
+    const userKnownHostsFiles = files('userknownhostsfile', DEFAULT_USER_KNOWN_HOSTS);
+    const globalKnownHostsFiles = files('globalknownhostsfile', DEFAULT_GLOBAL_KNOWN_HOSTS);
 
     const proxyJump = one('proxyjump');
     return {
@@ -96,6 +104,7 @@ export function resolveHost(alias: string, file: string = DEFAULT_SSH_CONFIG): S
         identityFilesExplicit: explicit.length > 0,
         identitiesOnly: yes(one('identitiesonly')),
         userKnownHostsFiles,
+        globalKnownHostsFiles,
         strictHostKeyChecking: strictness(one('stricthostkeychecking')),
         ...(proxyJump && proxyJump.toLowerCase() !== 'none' ? { proxyJump } : {}),
         configFile: file,

@@ -80,7 +80,7 @@ function knownHosts(name: string, targetKey: Buffer): string {
 }
 
 /** The S13 layout: Host * first, then an Include of config.d/*.conf. */
-function userConfig(known: string, strict = 'yes'): string {
+function userConfig(known: string, strict = 'yes', global = 'none'): string {
     write(
         'ssh/config.d/lab.conf',
         [
@@ -96,12 +96,13 @@ function userConfig(known: string, strict = 'yes'): string {
             `    IdentityFile ${LAB}/id_ed25519`,
             '    IdentitiesOnly yes',
             `    UserKnownHostsFile ${known}`,
+            `    GlobalKnownHostsFile ${global}`,
             `    StrictHostKeyChecking ${strict}`,
             '',
         ].join('\n'),
     );
     return write(
-        `ssh/config-${path.basename(known)}-${strict}`,
+        `ssh/config-${path.basename(known)}-${strict}-${path.basename(global)}`,
         'Host *\n    ForwardAgent no\nInclude config.d/*.conf\n',
     );
 }
@@ -237,6 +238,40 @@ describe.skipIf(skip !== '')(
                 mkdirSync(known);
                 const err = await refusal(connectAndStatus('lab-agent', userConfig(known)));
                 expect(err.kind).toBe('known-hosts-unreadable');
+            });
+
+            it('trusts keys of the GlobalKnownHostsFile and never writes to it', async () => {
+                const global = knownHosts(
+                    'kh-global',
+                    pubBlob(`${LAB}/db/ssh_host_ed25519_key.pub`),
+                );
+                const before = readFileSync(global, 'utf8');
+                const known = write('kh-user-empty', '');
+                const asked: string[] = [];
+                const opts: SshConnectOptions = {
+                    onUnknownHost: async (info) => (asked.push(info.host), false),
+                };
+                const config = userConfig(known, 'ask', global);
+                await expect(connectAndStatus('lab-agent', config, opts)).resolves.toMatchObject({
+                    host: 'db',
+                });
+                expect(asked).toEqual([]);
+                expect(readFileSync(known, 'utf8')).toBe('');
+                expect(readFileSync(global, 'utf8')).toBe(before);
+            });
+
+            it('refuses a changed key that only the GlobalKnownHostsFile knows', async () => {
+                const wrong = pubBlob(`${LAB}/api/ssh_host_ed25519_key.pub`);
+                const known = write('kh-user-empty2', '');
+                const config = userConfig(
+                    known,
+                    'accept-new',
+                    knownHosts('kh-global-changed', wrong),
+                );
+                const err = await refusal(connectAndStatus('lab-agent', config));
+                expect(err.kind).toBe('host-key-mismatch');
+                expect(err.message).toContain('kh-global-changed');
+                expect(readFileSync(known, 'utf8')).not.toContain(`${TARGET} `);
             });
 
             it('asks about an unknown key and appends it on acceptance', async () => {

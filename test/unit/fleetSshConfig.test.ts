@@ -32,6 +32,10 @@ writeFileSync(
         '    IdentitiesOnly yes',
         `    UserKnownHostsFile ${dir}/known_hosts ${dir}/known_hosts2`,
         '    StrictHostKeyChecking accept-new',
+        `    GlobalKnownHostsFile ${dir}/ssh_known_hosts`,
+        'Host nofiles',
+        '    UserKnownHostsFile none',
+        '    GlobalKnownHostsFile none',
         'Host jumpy',
         '    ProxyJump bastion',
         // Inside a Host block: only for hosts that block matches (ssh_config(5)).
@@ -63,6 +67,7 @@ describe('resolveHost', () => {
             identityFilesExplicit: true,
             identitiesOnly: true,
             userKnownHostsFiles: [`${dir}/known_hosts`, `${dir}/known_hosts2`],
+            globalKnownHostsFiles: [`${dir}/ssh_known_hosts`],
             strictHostKeyChecking: 'accept-new',
             configFile: config,
         });
@@ -75,7 +80,17 @@ describe('resolveHost', () => {
         expect(t.identityFilesExplicit).toBe(false);
         expect(t.identityFiles).toContain(join(homedir(), '.ssh', 'id_ed25519'));
         expect(t.userKnownHostsFiles).toContain(join(homedir(), '.ssh', 'known_hosts'));
+        expect(t.globalKnownHostsFiles).toEqual([
+            '/etc/ssh/ssh_known_hosts',
+            '/etc/ssh/ssh_known_hosts2',
+        ]);
         expect(t.strictHostKeyChecking).toBe('ask');
+    });
+
+    it('reads known_hosts file lists of none as no file at all', () => {
+        const t = resolveHost('nofiles', config);
+        expect(t.userKnownHostsFiles).toEqual([]);
+        expect(t.globalKnownHostsFiles).toEqual([]);
     });
 
     it('follows Include with wildcards', () => {
@@ -108,6 +123,6 @@ describe('jumpHosts', () => {
 
 describe('listHosts', () => {
     it('lists concrete aliases, skipping patterns and negations, including included files', () => {
-        expect(listHosts(config)).toEqual(['db', 'web', 'api', 'jumpy']);
+        expect(listHosts(config)).toEqual(['db', 'web', 'api', 'nofiles', 'jumpy']);
     });
 });
