@@ -3,6 +3,9 @@
 // container) is the only reader of what is on screen; clicks go through the real mouse.
 import type { Frame, Page } from 'playwright-core';
 
+/** Where the graph runs: a webview's frame in the workbench, or a test page of its own. */
+export type GraphDocument = Frame | Page;
+
 export interface ShownNode {
     id: string;
     kind: string;
@@ -25,7 +28,7 @@ export interface ShownGraph {
     edges: ShownEdge[];
 }
 
-export async function readGraph(frame: Frame): Promise<ShownGraph> {
+export async function readGraph(frame: GraphDocument): Promise<ShownGraph> {
     return frame.evaluate(() => {
         const container = document.getElementById('graph') as
             (HTMLElement & { _cyreg?: { cy?: import('cytoscape').Core } }) | null;
@@ -76,7 +79,7 @@ export async function waitForGraph<T>(
 }
 
 /** Clicks an element at the point where the canvas draws it. */
-export async function clickElement(page: Page, frame: Frame, id: string): Promise<void> {
+export async function clickElement(page: Page, frame: GraphDocument, id: string): Promise<void> {
     const canvasBox = await (await frame.$('#graph'))?.boundingBox();
     if (!canvasBox) throw new Error('the graph container is not on screen');
     // New elements start a layout; a click must wait until things stop moving.
@@ -90,11 +93,12 @@ export async function clickElement(page: Page, frame: Frame, id: string): Promis
         await new Promise((r) => setTimeout(r, 300));
     }
     if (point === undefined) throw new Error(`${id} is not in the graph`);
-    await page.mouse.click(canvasBox.x + point.x, canvasBox.y + point.y);
+    // A press shorter than cytoscape's tap threshold is no tap at all.
+    await page.mouse.click(canvasBox.x + point.x, canvasBox.y + point.y, { delay: 50 });
 }
 
 async function renderedPoint(
-    frame: Frame,
+    frame: GraphDocument,
     id: string,
 ): Promise<{ x: number; y: number } | undefined> {
     return frame.evaluate((elementId) => {
@@ -104,8 +108,9 @@ async function renderedPoint(
         const cy = container._cyreg?.cy;
         const element = cy?.getElementById(elementId);
         if (!cy || !element || element.empty()) return undefined;
-        // Make sure it is in view and not under the details panel in the corner.
-        cy.fit(undefined, 60);
+        // The middle of the view: the details panel covers the right-hand side and the
+        // legend the bottom left, and a random layout may have put the element under either.
+        cy.center(element);
         return element.isEdge()
             ? element.renderedMidpoint()
             : (element as import('cytoscape').NodeSingular).renderedPosition();

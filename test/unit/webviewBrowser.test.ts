@@ -9,6 +9,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetGraph, ProcessIdentity } from '../../agent/protocol';
 import { newNonce, webviewHtml } from '../../extension/webviewHtml';
+import { clickElement, edgeBetween, readGraph } from '../e2e/graphView';
 
 const CHROMIUM = '/usr/bin/chromium';
 const playwright = await import('playwright-core').catch(() => undefined);
@@ -197,32 +198,20 @@ describe.skipIf(missing !== undefined)('graph webview in Chromium', () => {
         });
         await page.waitForFunction(() => (window as any).__state?.positions !== undefined);
 
-        // Rendered position of a node: model position × zoom + pan, inside the graph box.
-        const at = async (id: string) =>
-            page.evaluate((nodeId) => {
-                const s = (window as any).__state;
-                const p = s.positions[nodeId];
-                const box = document.getElementById('graph')!.getBoundingClientRect();
-                return { x: box.x + p.x * s.zoom + s.pan.x, y: box.y + p.y * s.zoom + s.pan.y };
-            }, id);
-        const ids = await page.evaluate(() => Object.keys((window as any).__state.positions));
-        const evilId = ids.find((id) => id.includes('/tmp/'))!;
-        const victimId = ids.find((id) => id.includes('/usr/bin/node'))!;
+        const shown = await readGraph(page);
+        const evilId = shown.nodes.find((n) => n.id.includes('/tmp/'))!.id;
+        const victimId = shown.nodes.find((n) => n.id.includes('/usr/bin/node'))!.id;
+        const edgeId = edgeBetween(
+            shown,
+            shown.nodes.find((n) => n.id === evilId),
+            shown.nodes.find((n) => n.id === victimId),
+        )!.id;
 
-        const a = await at(evilId);
-        // Cytoscape takes a press shorter than its tap threshold for no tap at all.
-        const tap = async (x: number, y: number) => {
-            await page.mouse.move(x, y);
-            await page.mouse.down();
-            await page.waitForTimeout(50);
-            await page.mouse.up();
-        };
-        await tap(a.x, a.y);
+        await clickElement(page, page, evilId);
         await page.waitForFunction(() => !document.getElementById('detail')!.hidden);
         expect(await page.locator('#detail').textContent()).toContain(EVIL);
 
-        const b = await at(victimId);
-        await tap((a.x + b.x) / 2, (a.y + b.y) / 2);
+        await clickElement(page, page, edgeId);
         await page.waitForFunction(() =>
             document.getElementById('detail')!.textContent!.includes('policy file'),
         );
@@ -272,30 +261,11 @@ describe.skipIf(missing !== undefined)('graph webview in Chromium', () => {
             );
         await send(1);
         await page.waitForFunction(() => (window as any).__state?.positions !== undefined);
-        // The layout animates: wait until the saved positions stop moving.
-        let last = '';
-        for (;;) {
-            await page.waitForTimeout(300);
-            const now = await page.evaluate(() => JSON.stringify((window as any).__state));
-            if (now === last) break;
-            last = now;
-        }
-
-        const centre = await page.evaluate(() => {
-            const s = (window as any).__state;
-            const box = document.getElementById('graph')!.getBoundingClientRect();
-            const points = Object.entries(s.positions as Record<string, { x: number; y: number }>)
-                .filter(([id]) => id.includes('/usr/'))
-                .map(([, p]) => ({
-                    x: box.x + p.x * s.zoom + s.pan.x,
-                    y: box.y + p.y * s.zoom + s.pan.y,
-                }));
-            return { x: (points[0]!.x + points[1]!.x) / 2, y: (points[0]!.y + points[1]!.y) / 2 };
-        });
-        await page.mouse.move(centre.x, centre.y);
-        await page.mouse.down();
-        await page.waitForTimeout(50);
-        await page.mouse.up();
+        const shown = await readGraph(page);
+        const [client, server] = ['/usr/sbin/nginx', '/usr/bin/node'].map((binary) =>
+            shown.nodes.find((n) => n.kind === 'process' && n.id.includes(binary)),
+        );
+        await clickElement(page, page, edgeBetween(shown, client, server)!.id);
         const deny = page.locator('#detail vscode-button', { hasText: 'Deny' });
         await deny.waitFor();
         await deny.evaluate((el) => ((el as any).__marked = true));
