@@ -94,6 +94,16 @@ describe.skipIf(missing !== undefined)('Palisade in code-server and Chromium, la
     beforeAll(async () => {
         out = suiteOutput('lab');
         logFile = path.join(out, 'code-server.log');
+        try {
+            await setUp();
+        } catch (err) {
+            // No test has started, so no onTestFailed runs: leave the artifacts here.
+            await captureFailure(out, 'setup', server, wb, logFile);
+            throw err;
+        }
+    });
+
+    async function setUp(): Promise<void> {
         labUp();
         // The agents' own view first: the browser can only show what they saw.
         await waitForCliGraph((g) => findEdge(g, INTRUDER, REDIS) !== undefined, 90);
@@ -108,7 +118,7 @@ describe.skipIf(missing !== undefined)('Palisade in code-server and Chromium, la
         const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
         wb = new Workbench(page, server, 'dark');
         await wb.open();
-    });
+    }
 
     beforeEach(({ onTestFailed, task }) => {
         onTestFailed(() => captureFailure(out, task.name, server, wb, logFile));
