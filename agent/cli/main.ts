@@ -25,6 +25,9 @@ targets (default: --lab when /run/palisade-lab/ssh_config exists, else --local):
   --local                this machine's agent socket (--socket PATH, or $PALISADE_SOCKET)
 
   --json                 machine-readable output
+
+exit status: 0 done; 1 a target failed or could not be reached; 2 usage;
+  status: 4 when every target answered but an agent is degraded (not observing or enforcing)
 ${POLICY_USAGE}`;
 
 type Command = (targets: Target[], json: boolean, limit: number | undefined) => Promise<number>;
@@ -83,14 +86,19 @@ async function connectAll(targets: Target[]) {
     return { clients, failures };
 }
 
+/** `palisade status` exits with this when an agent answered that it is degraded. */
+const EXIT_DEGRADED = 4;
+
 async function status(targets: Target[], json: boolean): Promise<number> {
     const { clients, failures } = await connectAll(targets);
     let failed = failures.length;
+    let degraded = 0;
     failures.forEach((f) => reportError(f.error, f.target.name));
     const out: unknown[] = [];
     for (const { target, client } of clients) {
         try {
             const s = await client.status();
+            if (s.health !== 'ok') degraded += 1;
             out.push({ target: target.name, ...s });
             if (!json) process.stdout.write(formatStatus(target.name, s) + '\n');
         } catch (err) {
@@ -101,7 +109,8 @@ async function status(targets: Target[], json: boolean): Promise<number> {
         }
     }
     if (json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-    return failed > 0 ? 1 : 0;
+    // A script that checks `palisade status` must not read a degraded agent as healthy.
+    return failed > 0 ? 1 : degraded > 0 ? EXIT_DEGRADED : 0;
 }
 
 async function flows(targets: Target[], json: boolean, limit?: number): Promise<number> {

@@ -2,7 +2,7 @@
 // guarded cgroup removed) turn status to `degraded` with the reason, in the RPC status and in
 // the CLI's text, within one self-check interval. The real Agent runs in this process so the
 // interval can be short (the daemon's default is 60 s).
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,6 +15,7 @@ import type { AgentStatus } from '../../agent/protocol';
 import { isRoot, removeCgroupTree, ROOT } from './agentHarness';
 
 const OBJECT = path.join(ROOT, 'dist/palisade.bpf.o');
+const CLI = path.join(ROOT, 'dist/cli.js');
 const skip = !isRoot
     ? 'needs root'
     : !fs.existsSync(OBJECT)
@@ -29,6 +30,17 @@ interface Running {
 }
 
 const running: Running[] = [];
+
+/** `palisade status` against an agent of this process (so not spawnSync: it would stall it). */
+function cliStatus(dir: string): Promise<{ status: number; stdout: string; stderr: string }> {
+    const args = [CLI, 'status', '--local', '--socket', path.join(dir, 'agent.sock')];
+    return new Promise((resolve) => {
+        execFile(process.execPath, args, { timeout: 20_000 }, (err, stdout, stderr) => {
+            const status = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+            resolve({ status, stdout, stderr });
+        });
+    });
+}
 
 async function startAgent(name: string): Promise<Running> {
     const cgroup = path.join(cgroup2Mount(), `palisade-test-${name}-${process.pid}`);
@@ -88,12 +100,14 @@ describe.skipIf(skip !== '')(`self-check (root: real eBPF) ${skip}`, () => {
     });
 
     it('reports ok only after the canary proved the hooks effective', async () => {
-        const { agent } = await startAgent('hok');
+        const { agent, dir } = await startAgent('hok');
         expect(agent.status()).toMatchObject({ health: 'ok', problems: [] });
+        const cli = await cliStatus(dir);
+        expect(cli.status, cli.stderr).toBe(0);
     });
 
     it('turns degraded when the links are detached behind its back', async () => {
-        const { agent, cgroup } = await startAgent('hdetach');
+        const { agent, cgroup, dir } = await startAgent('hdetach');
         const ids = linksOn(cgroup);
         expect(ids.length).toBeGreaterThan(0);
         for (const id of ids) execFileSync('bpftool', ['link', 'detach', 'id', String(id)]);
@@ -104,6 +118,11 @@ describe.skipIf(skip !== '')(`self-check (root: real eBPF) ${skip}`, () => {
         const text = formatStatus('local', s);
         expect(text).toContain('degraded');
         expect(text).toMatch(/problem: .*hooks not effective/);
+
+        // The CLI, over the agent's socket, says so and exits non-zero for scripts.
+        const cli = await cliStatus(dir);
+        expect(cli.stdout).toMatch(/degraded/);
+        expect(cli.status, cli.stderr).toBe(4);
     }, 30_000);
 
     it('names the one hook that stopped working when only it is detached', async () => {
