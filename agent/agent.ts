@@ -276,6 +276,11 @@ export class Agent {
                 lostEvents: k[Counter.ringFull] ?? 0,
                 identityMisses: this.identityMisses,
                 dns: this.dns.stats(),
+                decisions: {
+                    allow: k[Counter.allow] ?? 0,
+                    wouldDeny: k[Counter.wouldDeny] ?? 0,
+                    deny: k[Counter.deny] ?? 0,
+                },
                 flows: this.table.flowCount,
                 links: this.table.linkCount,
             },

@@ -165,6 +165,17 @@ export interface AgentCounters {
     links: number;
     /** DNS messages read; ignored ones (queries, errors, truncated answers) counted apart. */
     dns?: DnsCounters;
+    /**
+     * Kernel decisions against an applied policy since the pinned maps were made: every
+     * connection attempt and datagram, also the repeats that raise no event.
+     */
+    decisions?: DecisionCounters;
+}
+
+export interface DecisionCounters {
+    allow: number;
+    wouldDeny: number;
+    deny: number;
 }
 
 export interface DnsCounters {

@@ -31,6 +31,10 @@
 #define PAL_CNT_NO_IMAGE	2	/* owner ran before we started */
 #define PAL_CNT_EXECS		3
 #define PAL_CNT_FLOW_HITS	4	/* repeated flows counted in kernel */
+/* Every decision against a policy, counted apart (S11: audit is not allow). */
+#define PAL_CNT_ALLOW		5
+#define PAL_CNT_WOULD_DENY	6
+#define PAL_CNT_DENY		7
 #define PAL_CNT_MAX		8
 
 /* Facts recorded once per successful exec, keyed by image_id. */

@@ -46,6 +46,14 @@ static __always_inline void observe(struct pal_flow_key *key,
 	__u64 now = bpf_ktime_get_boot_ns();
 	bool refused = d->outcome >= PAL_OUT_WOULD_DENY;
 
+	/* Each decision is counted, also the repeats that send no event. */
+	if (d->outcome == PAL_OUT_ALLOW)
+		count(PAL_CNT_ALLOW);
+	else if (d->outcome == PAL_OUT_WOULD_DENY)
+		count(PAL_CNT_WOULD_DENY);
+	else if (d->outcome == PAL_OUT_DENY)
+		count(PAL_CNT_DENY);
+
 	st = bpf_map_lookup_elem(&pal_flows, key);
 	if (st) {
 		__sync_fetch_and_add(&st->count, 1);

@@ -22,6 +22,9 @@ export const Counter = {
     noImage: 2,
     execs: 3,
     flowHits: 4,
+    allow: 5,
+    wouldDeny: 6,
+    deny: 7,
 } as const;
 export const COUNTER_SLOTS = 8;
 

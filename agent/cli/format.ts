@@ -25,6 +25,10 @@ export function formatStatus(name: string, s: AgentStatus): string {
                 `${dns.truncated} cut), ${dns.addresses} addresses named`,
         );
     }
+    const d = s.counters.decisions;
+    if (d) {
+        lines.push(`  decisions: ${d.allow} allow, ${d.wouldDeny} would-deny, ${d.deny} deny`);
+    }
     for (const p of s.problems) lines.push(`  problem: ${safe(p)}`);
     return lines.join('\n');
 }

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Policy, PolicyLink } from '../../agent/policy/types';
-import type { AuditRecord } from '../../agent/protocol';
+import type { AuditRecord, DecisionCounters } from '../../agent/protocol';
 import { Harness, isRoot, NEEDS_ROOT, startHarness } from './agentHarness';
 
 const CURL = '/usr/bin/curl';
@@ -65,6 +65,14 @@ describe.skipIf(!isRoot)(`enforcement in the kernel (root: real eBPF)${NEEDS_ROO
             ).trim(),
         );
 
+    const decisions = async (): Promise<DecisionCounters> =>
+        (await h.client.status()).counters.decisions!;
+    const delta = (a: DecisionCounters, b: DecisionCounters): DecisionCounters => ({
+        allow: b.allow - a.allow,
+        wouldDeny: b.wouldDeny - a.wouldDeny,
+        deny: b.deny - a.deny,
+    });
+
     const nodeConnect = async (script: string, port: number): Promise<string> =>
         (await h.inCgroup('app.service', `${NODE} ${script} ${port}`)).trim();
 
@@ -99,10 +107,13 @@ describe.skipIf(!isRoot)(`enforcement in the kernel (root: real eBPF)${NEEDS_ROO
             ]),
         );
         expect(result.applied).toBe(true);
+        const before = await decisions();
 
         expect(await curl(allowed.port)).toBe(0);
         expect(await curl(other.port)).toBe(7);
         expect(await curl(other.port)).toBe(7);
+        // The kernel counts each decision apart: one allowed connect, two refused.
+        expect(delta(before, await decisions())).toEqual({ allow: 1, wouldDeny: 0, deny: 2 });
 
         let denies: AuditRecord[] = [];
         for (let i = 0; i < 30 && denies.length < 2; i++) {
@@ -187,7 +198,9 @@ describe.skipIf(!isRoot)(`enforcement in the kernel (root: real eBPF)${NEEDS_ROO
                 link('curl-ok', { client: { binary: CURL }, ports: [allowed.port] }),
             ]),
         );
+        const before = await decisions();
         expect(await curl(other.port)).toBe(0);
+        expect(delta(before, await decisions())).toEqual({ allow: 0, wouldDeny: 1, deny: 0 });
         let records: AuditRecord[] = [];
         for (let i = 0; i < 30 && records.length === 0; i++) {
             await new Promise((r) => setTimeout(r, 100));
