@@ -74,7 +74,7 @@ export function patternOf(id: Identity): Endpoint {
                     ? { pattern: { dns: name }, note: `CNAME chain ends at ${id.canonical}` }
                     : { pattern: { dns: name } };
             }
-            return { pattern: { cidr: cidrOf(id.address) } };
+            return { pattern: { cidr: cidrOf(id.address) }, note: addressNote(id.address) };
         }
         case 'unknown':
             return {
@@ -82,6 +82,18 @@ export function patternOf(id: Identity): Endpoint {
                 note: `owner unknown (${id.reason}): matched by host only; review before allowing`,
             };
     }
+}
+
+/** Why an address rule is one: a reviewer should know nothing better named the peer. */
+function addressNote(address: string): string {
+    const [bare = address, zone] = address.split('%');
+    if (/^fe[89ab]/i.test(bare)) {
+        return (
+            `link-local peer (interface ${zone ?? 'unnamed'}): no process or DNS name ` +
+            'known, matched by address only'
+        );
+    }
+    return 'no process or DNS name known for this peer: matched by address only';
 }
 
 function cidrOf(address: string): string {

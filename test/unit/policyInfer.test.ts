@@ -155,5 +155,11 @@ describe('policy inference', () => {
             (l) => 'host' in l.client && Object.keys(l.client).length === 1,
         );
         expect(unknown?.note).toMatch(/owner unknown \(exited\)/);
+        const noteOf = (cidr: string) =>
+            back.links.find((l) => 'cidr' in l.client && l.client.cidr === cidr)?.note;
+        expect(noteOf('fe80::1/128')).toMatch(/link-local peer \(interface eth0\)/);
+        expect(noteOf('10.213.0.1/32')).toMatch(/matched by address only/);
+        // The note reaches the file a person reviews, as a field of the link.
+        expect(out).toMatch(/note: .*link-local peer/);
     });
 });
