@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import { Datapath } from './bpf/datapath';
 import { Counter, FlowEvent, Outcome } from './bpf/layout';
 import { DnsObserver } from './dnsObserver';
+import { FlowHistory } from './flowHistory';
 import { FlowTable } from './flows';
 import { allProbed, Probe, probeOf, runCanary } from './health';
 import { IdentityResolver } from './identity/resolver';
@@ -25,6 +26,8 @@ import { RpcServer, startRpcServer } from './rpc/server';
 import { seedKernel } from './seed';
 
 export const VERSION = '0.1.0';
+/** A crash loses at most this much of the flow history. */
+const HISTORY_SAVE_MS = 5000;
 const IPPROTO_TCP = 6;
 
 export interface AgentOptions {
@@ -50,6 +53,7 @@ export class Agent {
     private rpc!: RpcServer;
     private engine!: PolicyEngine;
     private dns!: DnsObserver;
+    private history: FlowHistory | undefined;
     private readonly table: FlowTable;
     private readonly resolver: IdentityResolver;
     private readonly timers: NodeJS.Timeout[] = [];
@@ -111,6 +115,8 @@ export class Agent {
             onAudit: (r) => this.rpc?.broadcast(PolicyNotifications.audit, r),
         });
         this.engine.load();
+        this.history = new FlowHistory(this.opts.stateDir, this.opts.host, this.table, log);
+        log.info('restored recorded flows', { flows: this.history.load() });
         this.datapath.onEvent((ev) => this.onFlowEvent(ev));
         // The kernel judges the first connection after an answer by name itself; the
         // answered addresses reach its rules with the next refresh, within a second.
@@ -158,6 +164,7 @@ export class Agent {
                 });
             }
         });
+        this.every(HISTORY_SAVE_MS, () => this.history?.save());
         await this.checkHealth();
         this.every(this.opts.healthIntervalMs ?? 60_000, () => void this.checkHealth());
     }
@@ -289,6 +296,7 @@ export class Agent {
 
     async stop(): Promise<void> {
         for (const t of this.timers) clearInterval(t);
+        this.history?.save();
         this.engine?.stop();
         await this.rpc?.close();
         // With a policy applied, the pinned programs and maps stay: a firewall must not open

@@ -37,12 +37,29 @@ interface Tracked {
 /** A kernel flow key with no new connection for this long is no longer polled. */
 const IDLE_MS = 60_000;
 
+/** One process instance talking to one destination: what a flow record stands for. */
+function instanceKey(f: Omit<FlowRecord, 'id' | 'host' | 'count' | 'firstSeen' | 'lastSeen'>) {
+    return [
+        f.direction,
+        f.protocol,
+        identityKey(f.local),
+        f.pid,
+        f.startNs,
+        f.remoteAddress,
+        f.port,
+    ].join('|');
+}
+
 export class FlowTable {
     private readonly flowsList: FlowRecord[] = [];
     private readonly linkMap = new Map<string, HostLink>();
     private readonly tracked = new Map<string, Tracked>();
     private readonly changed = new Set<string>();
+    /** Each flow by its process instance and destination: a later sighting continues it. */
+    private readonly byInstance = new Map<string, FlowRecord>();
     private nextId = 1;
+    /** Grows with every change to the flows, for whoever saves them. */
+    private mutations = 0;
 
     constructor(
         private readonly host: string,
@@ -50,8 +67,9 @@ export class FlowTable {
     ) {}
 
     add(o: Observation): FlowRecord {
-        const flow: FlowRecord = {
-            id: this.nextId++,
+        this.mutations++;
+        const record: FlowRecord = {
+            id: this.nextId,
             host: this.host,
             direction: o.direction,
             protocol: o.protocol,
@@ -66,9 +84,72 @@ export class FlowTable {
             lastSeen: o.at,
             ...(o.kernelProgram ? { kernelProgram: o.kernelProgram } : {}),
         };
-        this.flowsList.push(flow);
-        if (this.flowsList.length > this.maxFlows) this.flowsList.splice(0, this.maxFlows / 10);
+        // A key the kernel forgot, or one of an earlier run of the agent, seen again.
+        const earlier = this.byInstance.get(instanceKey(record));
+        const flow = earlier ?? record;
+        if (earlier) {
+            earlier.count += o.count;
+            earlier.lastSeen = Math.max(earlier.lastSeen, o.at);
+            if (o.remoteName) earlier.remoteName = o.remoteName;
+        } else {
+            this.nextId++;
+            this.push(flow);
+        }
 
+        const link = this.linkFor(o, o.at);
+        link.count += o.count;
+        link.lastSeen = Math.max(link.lastSeen, o.at);
+        if (o.remoteName) link.remoteName = o.remoteName;
+        this.changed.add(link.key);
+
+        if (o.kernelKey) {
+            this.tracked.set(o.kernelKey.toString('hex'), {
+                flow,
+                link,
+                lastKernelCount: o.count,
+                changedAt: o.at,
+            });
+        }
+        return flow;
+    }
+
+    /**
+     * Flows recorded by an earlier run of the agent, oldest first, with their ids: the
+     * table continues them, and a process that is still running continues its records.
+     */
+    restore(records: FlowRecord[]): void {
+        for (const r of records) {
+            if (r.id < this.nextId) continue;
+            this.nextId = r.id + 1;
+            this.push(r);
+            const link = this.linkFor(r, r.firstSeen);
+            link.count += r.count;
+            link.firstSeen = Math.min(link.firstSeen, r.firstSeen);
+            link.lastSeen = Math.max(link.lastSeen, r.lastSeen);
+            if (r.remoteName) link.remoteName = r.remoteName;
+            this.changed.add(link.key);
+        }
+    }
+
+    /** What a restart must not lose, and how many changes it includes. */
+    snapshot(): { flows: FlowRecord[]; version: number } {
+        return { flows: [...this.flowsList], version: this.mutations };
+    }
+
+    private push(flow: FlowRecord): void {
+        this.flowsList.push(flow);
+        this.byInstance.set(instanceKey(flow), flow);
+        if (this.flowsList.length > this.maxFlows) {
+            for (const old of this.flowsList.splice(0, this.maxFlows / 10)) {
+                this.byInstance.delete(instanceKey(old));
+            }
+        }
+    }
+
+    private linkFor(
+        o: Pick<FlowRecord, 'direction' | 'protocol' | 'local' | 'remoteAddress' | 'port'>,
+        at: number,
+    ): HostLink {
         const key = [o.direction, o.protocol, identityKey(o.local), o.remoteAddress, o.port].join(
             '|',
         );
@@ -83,28 +164,14 @@ export class FlowTable {
                 remoteAddress: o.remoteAddress,
                 port: o.port,
                 count: 0,
-                firstSeen: o.at,
-                lastSeen: o.at,
+                firstSeen: at,
+                lastSeen: at,
             };
             this.linkMap.set(key, link);
         }
-        link.count += o.count;
-        link.lastSeen = Math.max(link.lastSeen, o.at);
-        if (o.remoteName) link.remoteName = o.remoteName;
-        this.changed.add(key);
-
-        if (o.kernelKey) {
-            this.tracked.set(o.kernelKey.toString('hex'), {
-                flow,
-                link,
-                lastKernelCount: o.count,
-                changedAt: o.at,
-            });
-        }
-        return flow;
+        return link;
     }
 
-    /** Fold the kernel's repeat counts into flows and links; forget evicted keys. */
     /**
      * Fold the kernel's repeat counts into flows and links. Keys idle for a minute are
      * forgotten on both sides (`forget` drops the kernel entry), so polling costs follow the
@@ -133,6 +200,7 @@ export class FlowTable {
                 }
                 continue;
             }
+            this.mutations++;
             t.lastKernelCount = count;
             t.changedAt = now;
             t.flow.count += delta;

@@ -18,7 +18,7 @@ options:
   --cgroup PATH      cgroup v2 directory to guard (default: the cgroup2 root)
   --pin-dir PATH     bpffs directory for pins (default: /sys/fs/bpf/palisade)
   --socket PATH      JSON-RPC socket (default: $PALISADE_SOCKET or ${DEFAULT_AGENT_SOCKET})
-  --state-dir PATH   applied policy, audit log, history (default: /var/lib/palisade)
+  --state-dir PATH   applied policy, audit log, flow history (default: /var/lib/palisade)
   --object PATH      BPF object (default: palisade.bpf.o next to this program)
   --health-interval-ms N  self-check period (default: 60000)
   --dns-grace-seconds N   how long an address keeps its DNS name past the answer's TTL

@@ -140,6 +140,9 @@ export class Datapath {
         const { objectPath, pinDir, log } = this.opts;
         routeLibbpfLog(log);
         fs.mkdirSync(path.join(pinDir, 'links'), { recursive: true, mode: 0o700 });
+        // Enforcement state is adopted, observation state is not: with the last run's flow
+        // keys, every recurring flow would count as a repeat and never reach this run.
+        fs.rmSync(path.join(pinDir, 'pal_flows'), { force: true });
 
         for (let attempt = 0; attempt < 2; attempt++) {
             this.obj = bpf.objectOpenFile(objectPath, null);

@@ -19,6 +19,7 @@ import type {
     ReplayResult,
 } from '../protocol';
 import { nameMatcher } from '../dns/names';
+import { writeAtomic } from '../stateFile';
 import { AlertBook, Snooze, Webhooks } from './alerts';
 import { AuditLog } from './audit';
 import { compile, Compiled, CompileContext, HostCgroup } from './compile';
@@ -376,18 +377,6 @@ function scriptNote(flow: FlowRecord): string | undefined {
         ? `the kernel knows this process by no script: only argv[1] names one, and here ` +
               `it is an option or missing`
         : `the kernel knows this process by argv[1], ${kernel.arg}, not ${script}`;
-}
-
-function writeAtomic(file: string, text: string): void {
-    const tmp = `${file}.tmp`;
-    const fd = fs.openSync(tmp, 'w', 0o600);
-    try {
-        fs.writeSync(fd, text);
-        fs.fsyncSync(fd);
-    } finally {
-        fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
 }
 
 /** What the datapath holds for a compiled policy, to tell whether a swap changes anything. */

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Policy, PolicyLink } from '../../agent/policy/types';
-import type { AuditRecord, DecisionCounters } from '../../agent/protocol';
+import type { AuditRecord, DecisionCounters, FlowRecord } from '../../agent/protocol';
 import { Harness, isRoot, NEEDS_ROOT, startHarness } from './agentHarness';
 
 const CURL = '/usr/bin/curl';
@@ -281,5 +281,44 @@ describe.skipIf(!isRoot)(`enforcement in the kernel (root: real eBPF)${NEEDS_ROO
         await h.restart('SIGKILL');
         expect(await curl(other.port)).toBe(7);
         expect(await curl(allowed.port)).toBe(0);
+    });
+
+    it('restarted under a policy, it keeps the recorded flows and sees a running client again', async () => {
+        await apply(
+            policy('enforce', [
+                link('curl-ok', { client: { binary: CURL }, ports: [allowed.port] }),
+                link('node-ok', { client: { binary: NODE }, ports: [allowed.port] }),
+            ]),
+        );
+        expect(await curl(allowed.port)).toBe(0);
+        // One process that reconnects every 100 ms through the restart, like a pooled client.
+        const pidFile = path.join(dir, 'reconnect.pid');
+        const running = h.inCgroup(
+            'app.service',
+            `echo $$ > ${pidFile}; exec ${NODE} -e "const n=require('net');` +
+                `const t=setInterval(()=>n.connect(${allowed.port},'127.0.0.1').on('error',()=>{})` +
+                `.on('connect',function(){this.destroy()}),100);setTimeout(()=>clearInterval(t),8000)"`,
+        );
+        const ofCurl = (f: FlowRecord) =>
+            f.port === allowed.port && f.local.kind === 'process' && f.local.binary === CURL;
+        running.catch(() => undefined);
+        await expect.poll(async () => (await h.flowsWhere(ofCurl)).length).toBeGreaterThan(0);
+        await expect.poll(() => fs.existsSync(pidFile)).toBe(true);
+        const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+        const ofNode = (f: FlowRecord) => f.pid === pid && f.port === allowed.port;
+        await expect.poll(async () => (await h.flowsWhere(ofNode)).length).toBe(1);
+        const curlFlows = await h.flowsWhere(ofCurl);
+
+        await h.restart('SIGTERM');
+        const restarted = Date.now();
+
+        // What happened before the restart is still on record, for replay.
+        expect((await h.flowsWhere(ofCurl)).map((f) => f.id)).toEqual(curlFlows.map((f) => f.id));
+        // The client that kept connecting is seen by this run, on the same record.
+        await expect
+            .poll(async () => (await h.flowsWhere(ofNode))[0]?.lastSeen ?? 0, { timeout: 5000 })
+            .toBeGreaterThan(restarted);
+        expect(await h.flowsWhere(ofNode)).toHaveLength(1);
+        await running;
     });
 });
