@@ -1,9 +1,9 @@
-// The service graph panel: one webview, restored after reload by a serializer, fed every
-// graph the fleet produces plus the policy's annotations. Review actions from the graph are
-// re-emitted through `onAction`; whoever owns policy files subscribes. The page itself is
-// built by webviewHtml (pure, tested).
+// The service graph panel: one webview, restored after reload by a serializer, fed the fleet's
+// graph (whole when the page loads, then only what changed: graphDelta) plus the policy's
+// annotations. Review actions from the graph are re-emitted through `onAction`; whoever owns
+// policy files subscribes. The page itself is built by webviewHtml (pure, tested).
 import * as vscode from 'vscode';
-import type { FleetEdge, FleetGraph, FleetHost } from '../agent/protocol';
+import type { FleetGraph } from '../agent/protocol';
 import {
     isWebviewMessage,
     type ExportFormat,
@@ -12,6 +12,7 @@ import {
     type WebviewMessage,
 } from '../webview/messages';
 import type { FleetConnection } from './fleetConnection';
+import { graphUpdate } from './graphDelta';
 import { ViewTypes } from './ids';
 import { log } from './log';
 import { newNonce, webviewHtml } from './webviewHtml';
@@ -29,7 +30,7 @@ export class GraphPanel implements vscode.Disposable {
     private static current: GraphPanel | undefined;
     private static readonly requests = new vscode.EventEmitter<GraphRequest>();
     /** Everything annotated so far, so a reloaded page gets it with its first snapshot. */
-    private static annotations: Required<GraphAnnotations> = { edges: {}, nodes: {} };
+    private static annotations: Required<GraphAnnotations> = { edges: {}, nodes: {}, links: {} };
 
     /** Fires for each review action or policy-file request the user makes in the graph. */
     static readonly onAction: vscode.Event<GraphRequest> = GraphPanel.requests.event;
@@ -37,6 +38,8 @@ export class GraphPanel implements vscode.Disposable {
     private readonly disposables: vscode.Disposable[] = [];
     /** The page posts `ready` once its listener is up; graphs sent before would be lost. */
     private ready = false;
+    /** The graph the page holds, so updates can go as deltas; undefined: send a snapshot. */
+    private shown: FleetGraph | undefined;
 
     static show(extensionUri: vscode.Uri, connection: FleetConnection): void {
         if (GraphPanel.current !== undefined) {
@@ -77,12 +80,8 @@ export class GraphPanel implements vscode.Disposable {
         for (const [id, note] of Object.entries(annotations.nodes ?? {})) {
             all.nodes[id] = { ...all.nodes[id], ...note };
         }
+        Object.assign(all.links, annotations.links);
         GraphPanel.current?.post({ type: 'delta', annotations });
-    }
-
-    /** Streams changed edges and hosts without resending the whole graph. */
-    static sendDelta(edges: FleetEdge[], hosts?: FleetHost[]): void {
-        GraphPanel.current?.post({ type: 'delta', edges, hosts });
     }
 
     static disposeCurrent(): void {
@@ -101,9 +100,10 @@ export class GraphPanel implements vscode.Disposable {
             panel.onDidChangeViewState(() => {
                 if (!panel.visible) {
                     this.ready = false;
+                    this.shown = undefined;
                 }
             }),
-            connection.onGraph((graph) => this.send(graph)),
+            connection.onGraph((graph) => this.update(graph)),
         );
         this.render();
     }
@@ -125,8 +125,10 @@ export class GraphPanel implements vscode.Disposable {
         }
         switch (message.type) {
             case 'ready':
+                // A page that (re)loaded holds nothing: it gets the whole graph.
                 this.ready = true;
-                this.send(this.connection.latestGraph);
+                this.shown = undefined;
+                this.update(this.connection.latestGraph);
                 break;
             case 'error':
                 log.error(`graph webview: ${message.message}`);
@@ -144,16 +146,37 @@ export class GraphPanel implements vscode.Disposable {
         }
     }
 
-    private send(graph: FleetGraph | undefined): void {
-        if (graph !== undefined) {
-            this.post({ type: 'graph', graph, annotations: GraphPanel.annotations });
+    /** Sends what changed since the graph the page holds, or the whole graph. */
+    private update(graph: FleetGraph | undefined): void {
+        if (graph === undefined || !this.ready) {
+            return;
         }
+        const update = this.shown === undefined ? undefined : graphUpdate(this.shown, graph);
+        this.shown = graph;
+        if (update?.kind === 'unchanged') {
+            return;
+        }
+        if (update?.kind === 'delta') {
+            this.post(update.message);
+            return;
+        }
+        if (update !== undefined) {
+            log.debug(`graph webview gets a snapshot: ${update.why}`);
+        }
+        this.post({ type: 'graph', graph, annotations: GraphPanel.annotations });
     }
 
     private post(message: ExtensionMessage): void {
-        if (this.ready) {
-            void this.panel.webview.postMessage(message);
+        if (!this.ready) {
+            return;
         }
+        // A lost delta leaves the page behind for good; the next update resends it all.
+        const lost = () => {
+            this.shown = undefined;
+        };
+        this.panel.webview.postMessage(message).then((delivered) => {
+            if (!delivered) lost();
+        }, lost);
     }
 
     dispose(): void {

@@ -2,17 +2,21 @@
 // (state, rule, file), and review actions from the graph edit that link, or add one to the
 // file of the app the client (else the server) belongs to.
 import * as vscode from 'vscode';
-import { mergeLinks } from '../agent/policy/file';
 import type { LinkState, PolicyLink } from '../agent/policy/types';
-import type { FleetEdge } from '../agent/protocol';
-import type { EdgeAnnotation, LinkAction } from '../webview/messages';
+import type { FleetEdge, Identity } from '../agent/protocol';
+import {
+    linkNoteKey,
+    type EdgeAnnotation,
+    type LinkAction,
+    type LinkPatternEdit,
+    type LinkPatterns,
+} from '../webview/messages';
 import type { PolicyCommands } from './commands/policyCommands';
 import type { FleetConnection } from './fleetConnection';
 import { GraphPanel, type GraphRequest } from './graphPanel';
 import { log } from './log';
-import { edgeToLink } from './model/edgeToLink';
+import { reviewedLink } from './model/edgeToLink';
 import { edgeMatchesLink, endpointMatches } from './model/linkMatch';
-import { editDocument } from './policy/edits';
 import type { PolicyEntry, PolicyIndex } from './policyIndex';
 
 const STATE: Record<LinkAction, LinkState> = {
@@ -47,17 +51,21 @@ export class GraphReview implements vscode.Disposable {
 
     private annotate(): void {
         const edges: Record<string, EdgeAnnotation> = {};
+        const links: Record<string, LinkPatterns> = {};
         for (const edge of this.connection.latestGraph?.edges ?? []) {
             const found = this.linkFor(edge);
             if (!found?.entry.policy) continue;
+            const policyFile = vscode.workspace.asRelativePath(found.entry.uri);
             edges[edge.id] = {
                 state: found.link.state,
                 rule: found.link.id,
                 mode: found.entry.policy.mode,
-                policyFile: vscode.workspace.asRelativePath(found.entry.uri),
+                policyFile,
             };
+            const { client, server } = found.link;
+            links[linkNoteKey(policyFile, found.link.id)] = { client, server };
         }
-        GraphPanel.annotate({ edges });
+        GraphPanel.annotate({ edges, links });
     }
 
     private async handle(request: GraphRequest): Promise<void> {
@@ -85,35 +93,34 @@ export class GraphReview implements vscode.Disposable {
         }
     }
 
-    private async review(
-        edge: FleetEdge,
-        state: LinkState,
-        edit?: { client?: PolicyLink['client']; server?: PolicyLink['server'] },
-    ): Promise<void> {
-        const found = edit ? undefined : this.linkFor(edge);
-        if (found) {
+    /**
+     * Without an edit the link covering the edge changes state; an edge nothing covers gets
+     * its exact link. With an edit, the patterns and state chosen replace the covering link's
+     * (whose patterns the editor started from), or make the edge's own link.
+     */
+    private async review(edge: FleetEdge, state: LinkState, edit?: LinkPatternEdit): Promise<void> {
+        const found = this.linkFor(edge);
+        if (found && !edit) {
             await this.commands.setLinkState(found.entry.uri, found.link.id, state);
             return;
         }
-        const owner =
-            this.policies
-                .all()
-                .find((e) => e.policy?.members.some((m) => endpointMatches(m, edge.client))) ??
-            this.policies
-                .all()
-                .find((e) => e.policy?.members.some((m) => endpointMatches(m, edge.server)));
-        if (!owner) {
-            throw new Error('no policy file has a member matching either end; infer one first');
-        }
-        const exact = edgeToLink(edge, state);
-        const client = edit?.client ?? exact?.client;
-        const server = edit?.server ?? exact?.server;
-        if (!exact || !client || !server) {
+        const link = reviewedLink(edge, state, edit ?? {}, found?.link);
+        if (!link) {
             throw new Error('cannot write a link for a connection whose owner is unknown');
         }
-        const link: PolicyLink = { ...exact, client, server };
-        await editDocument(owner.uri, (text) => mergeLinks(text, owner.uri.fsPath, [link]));
-        log.info(`${owner.uri.fsPath}: added link ${link.id} (${state}) from the graph`);
+        const target = found?.entry ?? this.ownerOf(edge);
+        if (!target) {
+            throw new Error('no policy file has a member matching either end; infer one first');
+        }
+        await this.commands.writeReviewedLink(target.uri, link);
+    }
+
+    /** The file of the app the client belongs to, else the server's. */
+    private ownerOf(edge: FleetEdge): PolicyEntry | undefined {
+        const all = this.policies.all();
+        const owns = (id: Identity) => (e: PolicyEntry) =>
+            e.policy?.members.some((m) => endpointMatches(m, id)) ?? false;
+        return all.find(owns(edge.client)) ?? all.find(owns(edge.server));
     }
 
     dispose(): void {

@@ -1,12 +1,11 @@
 // The side panel for what is selected: identities, evidence, the rule and policy entry, and
 // the actions. Every value shown came from a host, so it is set as text, never as markup.
 import type { FleetEdge, Identity } from '../agent/protocol';
-import type { EndpointPattern, ProcessPattern } from '../agent/policy/types';
 import { plainText } from './graphLabels';
 import type { EdgeData, NodeData } from './graphModel';
-import { exactPattern, widenPath, withScript } from './graphPatterns';
-import type { LinkAction, LinkPatternEdit, WebviewMessage } from './messages';
-import { button, checkbox, setDisabled, tag, text, textField } from './ui';
+import type { LinkAction, LinkPatternEdit, LinkPatterns, WebviewMessage } from './messages';
+import { patternEditor } from './patternEditor';
+import { button, tag, text } from './ui';
 
 export interface Selection {
     nodes: NodeData[];
@@ -16,6 +15,8 @@ export interface Selection {
 export interface DetailsContext {
     post(message: WebviewMessage): void;
     fleetEdge(id: string): FleetEdge | undefined;
+    /** The patterns of the link covering a fleet edge, where its editor starts. */
+    linkPatterns(id: string): LinkPatterns | undefined;
     hide(nodeId: string): void;
     toggleFold(groupId: string): void;
     expand(groupId: string): void;
@@ -188,7 +189,8 @@ function renderEdge(panel: HTMLElement, edge: EdgeData, ctx: DetailsContext): vo
     field(panel, 'rule', edge.rule || '— (no link in any policy)');
     field(panel, 'policy file', edge.policyFile || '—');
 
-    const editor = fleet === undefined ? undefined : patternEditor(panel, fleet);
+    const editor =
+        fleet === undefined ? undefined : patternEditor(panel, fleet, ctx.linkPatterns(fleet.id));
     panel.append(actionRow(edge.members, ctx, () => editor?.edited()));
 
     if (edge.members.length === 1 && (edge.rule || edge.policyFile)) {
@@ -230,51 +232,4 @@ function actionRow(
         button('Deny', act('deny')),
     );
     return row;
-}
-
-/** Client pattern editor; answers the edited patterns, or nothing if left as observed. */
-function patternEditor(
-    panel: HTMLElement,
-    fleet: FleetEdge,
-): { edited(): LinkPatternEdit | undefined } {
-    const client = fleet.client;
-    if (client.kind !== 'process') {
-        return { edited: () => undefined };
-    }
-    const exact = exactPattern(client) as ProcessPattern;
-    let binary = exact.binary ?? '';
-    let pinScript = exact.script !== undefined;
-
-    panel.append(text('h4', 'Client pattern'));
-    const binaryField = textField('binary path or glob', binary, (value) => {
-        binary = value;
-    });
-    binaryField.className = 'pattern-binary';
-    const widen = button('Widen to glob', () => {
-        binary = widenPath(binary);
-        binaryField.value = binary;
-    });
-    const row = text('div', '', 'pattern');
-    row.append(binaryField, widen);
-    panel.append(row);
-    if (client.script !== undefined) {
-        panel.append(
-            checkbox(`Pin script ${plainText(client.script, 120)}`, pinScript, (on) => {
-                pinScript = on;
-            }),
-        );
-    } else {
-        setDisabled(widen, binary === '');
-    }
-
-    return {
-        edited: () => {
-            const pattern: EndpointPattern = withScript(
-                { ...exact, binary },
-                pinScript ? client.script : undefined,
-            );
-            const same = JSON.stringify(pattern) === JSON.stringify(exact);
-            return same ? undefined : { client: pattern };
-        },
-    };
 }

@@ -1,28 +1,57 @@
-// The identity patterns a user can edit before accepting a link: start from exactly what
-// was seen, then widen a versioned path to a glob or pin the script an interpreter ran.
-import type { Identity } from '../agent/protocol';
+// The identity patterns a person can edit before deciding on a link: start from the link that
+// covers the edge (else exactly what was seen), then unpin a field, pin one the identity has,
+// or widen a versioned path to a glob. Pure; the panel that shows them is patternEditor.
+import type { Identity, ProcessIdentity } from '../agent/protocol';
 import type { EndpointPattern, ProcessPattern } from '../agent/policy/types';
+import { patternOf } from '../extension/model/edgeToLink';
 
-/** The narrowest pattern that matches the identity as observed. */
-export function exactPattern(id: Identity): EndpointPattern {
-    switch (id.kind) {
-        case 'process': {
-            const pattern: ProcessPattern = { zone: id.zone, binary: id.binary, user: id.user };
-            if (id.unit !== undefined) {
-                pattern.unit = id.unit;
-            }
-            if (id.script !== undefined) {
-                pattern.script = id.script;
-            }
-            return pattern;
+/** What a process pattern can pin, in the order the editor lists them. */
+export const PATTERN_FIELDS = ['host', 'zone', 'unit', 'binary', 'script', 'user'] as const;
+export type PatternField = (typeof PATTERN_FIELDS)[number];
+
+/**
+ * The pattern the extension writes for an identity no link covers yet; one definition for
+ * both, so an edit keeps every field the written link would pin (the host above all).
+ * Undefined for an unknown owner: no pattern can name a process that was not seen.
+ */
+export function exactPattern(id: Identity): EndpointPattern | undefined {
+    return patternOf(id);
+}
+
+/** One field the editor offers, with the value it would pin. */
+export interface PatternRow {
+    field: PatternField;
+    value: string;
+    pinned: boolean;
+}
+
+/**
+ * The fields the editor offers for a process: what the pattern pins, with its values, and
+ * what else the identity has, unpinned until the person pins it.
+ */
+export function pinnable(pattern: ProcessPattern, id: Identity): PatternRow[] {
+    const seen: Partial<ProcessIdentity> = id.kind === 'process' ? id : {};
+    return PATTERN_FIELDS.flatMap((field) => {
+        const value = pattern[field] ?? seen[field];
+        return value === undefined ? [] : [{ field, value, pinned: pattern[field] !== undefined }];
+    });
+}
+
+/** The pattern the rows say: each pinned field with a value; an emptied one is unpinned. */
+export function patternOfRows(rows: readonly PatternRow[]): ProcessPattern {
+    const pattern: ProcessPattern = {};
+    for (const { field, value, pinned } of rows) {
+        if (pinned && value !== '') {
+            pattern[field] = value;
         }
-        case 'external':
-            return id.name.startsWith('dns:')
-                ? { dns: id.name.slice('dns:'.length) }
-                : { cidr: id.name.replace(/^cidr:/, '') };
-        case 'unknown':
-            return { host: id.host };
     }
+    return pattern;
+}
+
+/** True when both pin the same fields to the same values, whatever the order of the keys. */
+export function samePattern(a: EndpointPattern, b: EndpointPattern): boolean {
+    const fields = (p: EndpointPattern) => Object.entries(p).sort(([x], [y]) => (x < y ? -1 : 1));
+    return JSON.stringify(fields(a)) === JSON.stringify(fields(b));
 }
 
 /**
@@ -48,10 +77,4 @@ export function widenPath(path: string): string {
     const stem = name.replace(/[\d.\-_]+$/, '');
     segments[last] = stem !== name && stem !== '' ? `${stem}*` : '*';
     return segments.join('/');
-}
-
-/** A pattern with its script pinned (or unpinned: any script run by that interpreter). */
-export function withScript(pattern: ProcessPattern, script: string | undefined): ProcessPattern {
-    const { script: _old, ...rest } = pattern;
-    return script === undefined || script === '' ? rest : { ...rest, script };
 }

@@ -1,11 +1,13 @@
 // Everything the webview knows about the fleet, merged from snapshots and streamed deltas.
 // The drawn elements are derived from this (graphModel), never patched by hand.
 import type { FleetEdge, FleetGraph, FleetHost } from '../agent/protocol';
-import type {
-    EdgeAnnotation,
-    ExtensionMessage,
-    GraphAnnotations,
-    NodeAnnotation,
+import {
+    linkNoteKey,
+    type EdgeAnnotation,
+    type ExtensionMessage,
+    type GraphAnnotations,
+    type LinkPatterns,
+    type NodeAnnotation,
 } from './messages';
 
 export interface FleetStore {
@@ -14,6 +16,8 @@ export interface FleetStore {
     edges: Map<string, FleetEdge>;
     edgeNotes: Map<string, EdgeAnnotation>;
     nodeNotes: Map<string, NodeAnnotation>;
+    /** By linkNoteKey(policyFile, rule). */
+    linkNotes: Map<string, LinkPatterns>;
     /** Bumped on every change, so views can skip work when nothing happened. */
     version: number;
 }
@@ -24,6 +28,7 @@ export function emptyStore(): FleetStore {
         edges: new Map(),
         edgeNotes: new Map(),
         nodeNotes: new Map(),
+        linkNotes: new Map(),
         version: 0,
     };
 }
@@ -65,6 +70,18 @@ export function mergeAnnotations(store: FleetStore, annotations?: GraphAnnotatio
     for (const [id, note] of Object.entries(annotations?.nodes ?? {})) {
         store.nodeNotes.set(id, { ...store.nodeNotes.get(id), ...note });
     }
+    for (const [key, patterns] of Object.entries(annotations?.links ?? {})) {
+        store.linkNotes.set(key, patterns);
+    }
+}
+
+/** The patterns of the link the edge is annotated with, when the extension sent them. */
+export function coveringPatterns(store: FleetStore, edgeId: string): LinkPatterns | undefined {
+    const note = store.edgeNotes.get(edgeId);
+    if (note?.rule === undefined || note.policyFile === undefined) {
+        return undefined;
+    }
+    return store.linkNotes.get(linkNoteKey(note.policyFile, note.rule));
 }
 
 /** Applies one message; a snapshot replaces the store, a delta is merged into it. */
@@ -73,6 +90,9 @@ export function applyMessage(store: FleetStore, message: ExtensionMessage): Flee
         const next = storeFromGraph(message.graph, message.annotations);
         next.version = store.version + 1;
         return next;
+    }
+    for (const id of message.removedEdges ?? []) {
+        store.edges.delete(id);
     }
     for (const host of message.hosts ?? []) {
         store.hosts.set(host.name, host);
@@ -86,8 +106,9 @@ export function applyMessage(store: FleetStore, message: ExtensionMessage): Flee
 }
 
 /**
- * Ids of the edges a batch of messages upserted, or undefined when it changed more than edges
- * (a snapshot, hosts, annotations): then everything derived from the store is rebuilt.
+ * Ids of the edges a batch of messages upserted, or undefined when it did more than upsert
+ * edges (a snapshot, hosts, annotations, removed edges): then everything derived from the store
+ * is rebuilt.
  */
 export function changedEdges(messages: readonly ExtensionMessage[]): string[] | undefined {
     const ids: string[] = [];
@@ -95,6 +116,7 @@ export function changedEdges(messages: readonly ExtensionMessage[]): string[] | 
         if (
             message.type === 'graph' ||
             (message.hosts?.length ?? 0) > 0 ||
+            (message.removedEdges?.length ?? 0) > 0 ||
             message.annotations !== undefined
         ) {
             return undefined;

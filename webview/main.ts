@@ -13,7 +13,7 @@ import { ElementBuilder } from './graphBuilder';
 import { emptyElements } from './graphModel';
 import type { EdgeData, GraphElements, NodeData } from './graphModel';
 import { parentIds, placeNewNodes, type Position } from './graphPlacement';
-import { applyMessage, changedEdges, emptyStore } from './graphStore';
+import { applyMessage, changedEdges, coveringPatterns, emptyStore } from './graphStore';
 import { graphStyle } from './graphStyle';
 import { viewElements } from './graphView';
 import { renderDetails, type DetailsContext } from './detailsPanel';
@@ -263,6 +263,7 @@ function act(action: LinkAction): void {
 const detailsContext: DetailsContext = {
     post: (message) => vscode.postMessage(message),
     fleetEdge: (id) => store.edges.get(id),
+    linkPatterns: (id) => coveringPatterns(store, id),
     hide: (id) => {
         hidden.add(id);
         cy.$(':selected').unselect();

@@ -1,6 +1,6 @@
 // Messages between the extension host and the graph webview, defined once for both sides.
 import type { FleetEdge, FleetGraph, FleetHost } from '../agent/protocol';
-import type { EndpointPattern, LinkState, Mode, Verdict } from '../agent/policy/types';
+import type { EndpointPattern, LinkState, Mode, PolicyLink, Verdict } from '../agent/policy/types';
 
 /** What the policy says about one fleet edge; every field optional until policy is wired. */
 export interface EdgeAnnotation {
@@ -28,6 +28,18 @@ export interface NodeAnnotation {
 export interface GraphAnnotations {
     edges?: Record<string, EdgeAnnotation>;
     nodes?: Record<string, NodeAnnotation>;
+    /**
+     * The patterns of the links edges are annotated with, keyed by `linkNoteKey()`: once per
+     * link rather than per edge. A key sent again replaces its patterns whole.
+     */
+    links?: Record<string, LinkPatterns>;
+}
+
+/** Where the graph's pattern editor starts for an edge this link covers. */
+export type LinkPatterns = Pick<PolicyLink, 'client' | 'server'>;
+
+export function linkNoteKey(policyFile: string, rule: string): string {
+    return JSON.stringify([policyFile, rule]);
 }
 
 export type LinkAction = 'allow' | 'snooze' | 'deny';
@@ -55,8 +67,18 @@ export type WebviewMessage =
 export type ExtensionMessage =
     /** A full snapshot: replaces everything shown. */
     | { type: 'graph'; graph: FleetGraph; annotations?: GraphAnnotations }
-    /** Streamed changes: edges and hosts are upserted by id/name, annotations merged. */
-    | { type: 'delta'; edges?: FleetEdge[]; hosts?: FleetHost[]; annotations?: GraphAnnotations };
+    /**
+     * Streamed changes: removed edges go first, then edges and hosts are upserted by id/name,
+     * annotations merged.
+     */
+    | {
+          type: 'delta';
+          edges?: FleetEdge[];
+          hosts?: FleetHost[];
+          /** Fleet edges gone from the graph (a connection's half now joined to its peer). */
+          removedEdges?: string[];
+          annotations?: GraphAnnotations;
+      };
 
 const ACTIONS: ReadonlySet<string> = new Set(['allow', 'snooze', 'deny']);
 const FORMATS: ReadonlySet<string> = new Set(['png', 'svg', 'json']);
@@ -131,6 +153,7 @@ export function isExtensionMessage(value: unknown): value is ExtensionMessage {
         return (
             (value.edges === undefined || Array.isArray(value.edges)) &&
             (value.hosts === undefined || Array.isArray(value.hosts)) &&
+            (value.removedEdges === undefined || isStringArray(value.removedEdges)) &&
             annotationsOk
         );
     }

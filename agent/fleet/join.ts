@@ -120,6 +120,9 @@ export function joinFleet(hosts: HostView[], unreachable: FleetHost[] = []): Fle
             .map(({ clientCount, serverCount, ...edge }) => ({
                 ...edge,
                 count: clientCount > 0 ? clientCount : serverCount,
+                // Sorted as the webview merges it: in any other order an update of the edge
+                // would not read as mergeable, and the extension would send a snapshot.
+                seenBy: edge.seenBy.sort(),
             })),
         generatedAt: Date.now(),
     };

@@ -305,19 +305,125 @@ function replaceScalar(text: string, doc: Document, path: PathPart[], value: str
     return text.slice(0, start) + value + text.slice(end);
 }
 
-/** Add links whose ids are new and refresh the evidence of those already in the file. */
-export function mergeLinks(text: string, file: string, links: PolicyLink[]): string {
+/**
+ * Add links whose ids are new and refresh the evidence of those already in the file. With
+ * `reviewed`, the links are what a person just decided (in the graph): for ids already in the
+ * file, their patterns, state and snooze stamp replace the file's too. Every change is spliced
+ * into the text, so the rest of the file stays byte for byte as written, and the result is
+ * checked: a pattern the schema refuses throws instead of being written.
+ */
+export function mergeLinks(
+    text: string,
+    file: string,
+    links: PolicyLink[],
+    opts: { reviewed?: boolean } = {},
+): string {
     parsePolicy(text, file);
-    const { doc } = load(text, file);
+    let out = text;
     for (const link of links) {
+        const { doc } = load(out, file);
         const i = linkIndex(doc, link.id);
         if (i < 0) {
-            doc.addIn(['links'], doc.createNode(link));
-        } else if (link.evidence) {
-            doc.setIn(['links', i, 'evidence'], doc.createNode(link.evidence));
+            out = appendLink(out, doc, link);
+            continue;
         }
+        if (link.evidence) out = setLinkValue(out, file, i, 'evidence', link.evidence);
+        if (!opts.reviewed) continue;
+        out = setLinkValue(out, file, i, 'client', link.client);
+        out = setLinkValue(out, file, i, 'server', link.server);
+        const stamp = link.snoozedAt === undefined ? undefined : new Date(link.snoozedAt);
+        out = setLinkState(out, file, link.id, link.state, stamp);
     }
-    return doc.toString(STRINGIFY);
+    parsePolicy(out, file);
+    return out;
+}
+
+/** A new item at the end of `links`, one `key: value` line per field, like the items there. */
+function appendLink(text: string, doc: Document, link: PolicyLink): string {
+    const links = doc.get('links', true);
+    const last = isSeq(links) && !links.flow ? (links.items.at(-1) as Node | undefined) : undefined;
+    if (!last?.range) {
+        // No block list to extend (`links: []`, or none at all): the library writes it.
+        doc.addIn(['links'], doc.createNode(link));
+        return doc.toString(STRINGIFY);
+    }
+    const dash = text.lastIndexOf('-', last.range[0]);
+    const indent = ' '.repeat(dash - (text.lastIndexOf('\n', dash - 1) + 1));
+    const fields = Object.entries(link).filter(([, v]) => v !== undefined);
+    const lines = fields.map(
+        ([k, v], n) => `${indent}${n === 0 ? '- ' : '  '}${k}: ${flowText(v)}`,
+    );
+    return insertLines(text, last.range[1], lines);
+}
+
+/** `lines` inserted after the line `pos` is on. */
+function insertLines(text: string, pos: number, lines: string[]): string {
+    const at = endOfLine(text, pos);
+    const eol = at === text.length && !text.endsWith('\n') ? '\n' : '';
+    return text.slice(0, at) + eol + lines.map((line) => `${line}\n`).join('') + text.slice(at);
+}
+
+/**
+ * Set the value of one field of links[i] (a pattern or the evidence) where it stands: a flow
+ * map is written as one, a block map as lines in its own indentation, a missing field as a
+ * line after the link's last. A value equal to what the file says is left alone, comments
+ * inside it included.
+ */
+function setLinkValue(
+    text: string,
+    file: string,
+    i: number,
+    key: 'client' | 'server' | 'evidence',
+    value: object,
+): string {
+    const { doc } = load(text, file);
+    const link = doc.getIn(['links', i], true) as YAMLMap;
+    const old = link.get(key, true) as Node | undefined;
+    if (old !== undefined && JSON.stringify(old.toJSON()) === JSON.stringify(value)) return text;
+    const firstKey = (link.items[0]?.key as Node | undefined)?.range;
+    if (link.flow || !link.range || !firstKey || (old !== undefined && !old.range)) {
+        doc.setIn(['links', i, key], doc.createNode(value));
+        return doc.toString(STRINGIFY);
+    }
+    const column = (pos: number) => pos - (text.lastIndexOf('\n', pos - 1) + 1);
+    if (!old?.range) {
+        const lastValue = link.items.at(-1)?.value as Node | undefined;
+        const end = lastValue?.range?.[1] ?? link.range[1];
+        return insertLines(text, end, [
+            `${' '.repeat(column(firstKey[0]))}${key}: ${flowText(value)}`,
+        ]);
+    }
+    const [start, end] = old.range;
+    if (!isMap(old) || old.flow) return text.slice(0, start) + flowText(value) + text.slice(end);
+    const lines = Object.entries(value).map(([k, v]) => `${k}: ${flowText(v)}`);
+    // Up to the end of the map's last line; a trailing comment there goes with the old value.
+    const nl = text.indexOf('\n', end - 1);
+    const blockEnd = nl < 0 ? text.length : nl;
+    return (
+        text.slice(0, start) + lines.join(`\n${' '.repeat(column(start))}`) + text.slice(blockEnd)
+    );
+}
+
+/** The offset just past the newline that ends the line `pos` is on. */
+function endOfLine(text: string, pos: number): number {
+    const nl = text.indexOf('\n', Math.max(0, pos - 1));
+    return nl < 0 ? text.length : nl + 1;
+}
+
+/** A value as one line of YAML flow text: `{ host: web, binary: "/opt/a b" }`, `[6379]`. */
+function flowText(value: unknown): string {
+    if (Array.isArray(value)) return `[${value.map(flowText).join(', ')}]`;
+    if (typeof value === 'object' && value !== null) {
+        const pairs = Object.entries(value).filter(([, v]) => v !== undefined);
+        return `{ ${pairs.map(([k, v]) => `${flowScalar(k)}: ${flowText(v)}`).join(', ')} }`;
+    }
+    return typeof value === 'string' ? flowScalar(value) : String(value);
+}
+
+/** Plain when that reads back as the same string in a flow collection, else double-quoted. */
+function flowScalar(value: string): string {
+    const plain = /^[A-Za-z0-9_/.][A-Za-z0-9_./@+*-]*$/.test(value);
+    return plain && parseDocument(value).toJS() === value ? value : JSON.stringify(value);
 }
 
 export function setMode(text: string, file: string, mode: Policy['mode']): string {

@@ -2,13 +2,19 @@
 // jump between a graph edge and its YAML entry, and push the file to the fleet.
 import * as vscode from 'vscode';
 import { type DropsDecision, type FleetReplay, pushPolicyChecked } from '../../agent/fleet/push';
-import { LINK_STATES, type LinkState, type Policy } from '../../agent/policy/types';
+import { mergeLinks } from '../../agent/policy/file';
+import {
+    LINK_STATES,
+    type LinkState,
+    type Policy,
+    type PolicyLink,
+} from '../../agent/policy/types';
 import type { AlertsService } from '../alertsService';
 import type { FleetConnection } from '../fleetConnection';
 import { log } from '../log';
 import { policyLayout } from '../model/policyLayout';
 import { replayLines } from '../model/replay';
-import { editLinkState } from '../policy/edits';
+import { editDocument, editLinkState } from '../policy/edits';
 import { targetHosts } from '../policy/targets';
 import { isPolicyUri, type PolicyIndex } from '../policyIndex';
 
@@ -29,6 +35,14 @@ export class PolicyCommands {
         const app = this.policies.get(uri)?.policy?.app;
         if (app) this.alerts.resolved(app, idArg);
         log.info(`${uri.fsPath}: link ${idArg} → ${state}`);
+    }
+
+    /** A link reviewed in the graph: added, or replacing patterns and state of its id. */
+    async writeReviewedLink(uri: vscode.Uri, link: PolicyLink): Promise<void> {
+        await editDocument(uri, (text) => mergeLinks(text, uri.fsPath, [link], { reviewed: true }));
+        const app = this.policies.get(uri)?.policy?.app;
+        if (app) this.alerts.resolved(app, link.id);
+        log.info(`${uri.fsPath}: link ${link.id} → ${link.state} from the graph`);
     }
 
     /** From the graph or an alert: set the state of `rule` in the file of `app`. */

@@ -2,7 +2,13 @@
 // them when reviewing), the edge's port and protocol, and its evidence. Pure.
 import type { LinkState, PolicyLink, ProcessPattern } from '../../agent/policy/types';
 import type { FleetEdge, Identity } from '../../agent/protocol';
+import type { LinkPatternEdit } from '../../webview/messages';
 
+/**
+ * The exact pattern of an identity: what a link from the graph names it by, and where the
+ * graph's pattern editor starts for an edge no link covers (webview/graphPatterns), so an
+ * edit changes only what the person changed.
+ */
 export function patternOf(id: Identity): PolicyLink['client'] | undefined {
     switch (id.kind) {
         case 'process': {
@@ -53,5 +59,30 @@ export function edgeToLink(edge: FleetEdge, state: LinkState = 'alert'): PolicyL
             lastSeen: new Date(edge.lastSeen).toISOString(),
             hosts: edge.seenBy,
         },
+    };
+}
+
+/**
+ * The link an edited review of `edge` writes, for mergeLinks' `reviewed` mode: the link that
+ * covers the edge, rewritten in place (same id, ports and note), else the edge's own exact
+ * link. The graph's editor starts from the covering link's patterns (GraphAnnotations.links),
+ * so whatever it pins and the person left alone is kept.
+ */
+export function reviewedLink(
+    edge: FleetEdge,
+    state: LinkState,
+    edit: LinkPatternEdit,
+    covering?: PolicyLink,
+    now = new Date(),
+): PolicyLink | undefined {
+    const base = covering ?? edgeToLink(edge, state);
+    if (!base) return undefined;
+    const { snoozedAt: _old, ...rest } = base;
+    return {
+        ...rest,
+        client: edit.client ?? base.client,
+        server: edit.server ?? base.server,
+        state,
+        ...(state === 'snoozed' ? { snoozedAt: now.toISOString() } : {}),
     };
 }

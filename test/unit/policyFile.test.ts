@@ -145,4 +145,49 @@ describe('policy file', () => {
         expect(p.links[0]?.evidence?.flows).toBe(42);
         expect(out).toContain('# The API reads and writes sessions.');
     });
+
+    it('changes nothing but what it merges: a new link goes after the last, byte for byte', () => {
+        const batch = {
+            id: 'batch-to-redis',
+            client: { host: 'api', unit: 'batch.service', binary: '/usr/bin/redis-cli' },
+            server: { host: 'db', unit: 'redis.service' },
+            ports: [6379],
+            protocol: 'tcp' as const,
+            state: 'alert' as const,
+        };
+        const out = mergeLinks(text, FILE, [batch]);
+        expect(out.startsWith(text)).toBe(true);
+        expect(parsePolicy(out, FILE).links[2]).toEqual(batch);
+
+        // Evidence of a link in the file: one line added under it, nothing else moves.
+        const refreshed = mergeLinks(out, FILE, [
+            { ...batch, evidence: { flows: 7, hosts: ['api'] } },
+        ]);
+        expect(refreshed).toBe(`${out.trimEnd()}\n    evidence: { flows: 7, hosts: [api] }\n`);
+    });
+
+    it('writes a reviewed pattern where the old one stood, in its style, quoting what needs it', () => {
+        const out = mergeLinks(
+            text,
+            FILE,
+            [
+                {
+                    id: 'intruder-to-redis',
+                    client: { host: 'web', binary: '/opt/my app/*' },
+                    server: { host: 'db', unit: 'redis.service' },
+                    ports: [6379],
+                    protocol: 'tcp',
+                    state: 'denied',
+                },
+            ],
+            { reviewed: true },
+        );
+        const expected = text
+            .replace(
+                'host: web\n      unit: intruder.service\n      binary: /usr/bin/redis-cli',
+                'host: web\n      binary: "/opt/my app/*"',
+            )
+            .replace(/state: alert\n$/, 'state: denied\n');
+        expect(out).toBe(expected);
+    });
 });

@@ -10,7 +10,6 @@ import {
     identityNodeId,
     INGRESS_SIDE_ID,
 } from '../../webview/graphModel';
-import { exactPattern, widenPath, withScript } from '../../webview/graphPatterns';
 import { buildElements } from '../../webview/graphBuilder';
 import { storeFromGraph } from '../../webview/graphStore';
 import { moreNodeId, viewElements } from '../../webview/graphView';
@@ -140,24 +139,5 @@ describe('viewElements', () => {
             unfolded: new Set([hostNodeId('host-0')]),
         });
         expect(open.nodes.get(hostNodeId('host-0'))?.collapsed).toBeUndefined();
-    });
-});
-
-describe('identity pattern edits', () => {
-    it('starts from the observed identity, widens versioned paths and pins or unpins a script', () => {
-        const api = proc('api', '/usr/bin/node', { script: '/srv/api/server.js', unit: 'api' });
-        expect(exactPattern(api)).toEqual({
-            zone: 'lab',
-            binary: '/usr/bin/node',
-            user: 'app',
-            unit: 'api',
-            script: '/srv/api/server.js',
-        });
-        expect(widenPath('/opt/app/releases/1.4.2/bin/api')).toBe('/opt/app/releases/*/bin/api');
-        expect(widenPath('/usr/bin/python3.11')).toBe('/usr/bin/python*');
-        expect(widenPath('/usr/sbin/nginx')).toBe('/usr/sbin/*');
-        expect(withScript({ binary: '/usr/bin/node', script: '/a.js' }, undefined)).toEqual({
-            binary: '/usr/bin/node',
-        });
     });
 });
