@@ -61,6 +61,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pal_gen SEC(".maps");
 
+/*
+ * Settings the agent writes at start. Index 0: the first port of this network
+ * namespace's ephemeral range (net.ipv4.ip_local_port_range); 0 means 32768.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} pal_config SEC(".maps");
+
 /* Governed cgroups: the app a cgroup belongs to and its mode. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -106,7 +117,13 @@ struct udp_peer_key {
 	__u8 addr[16];
 	__u16 port;
 	__u8 family;
-	__u8 pad[5];
+	/*
+	 * 1: the peer sent to the socket (a governed server may answer it), 0: the
+	 * socket sent to the peer (its datagrams back are replies). Kept apart so
+	 * that a client's second request is judged, not taken for an answer.
+	 */
+	__u8 answer;
+	__u8 pad[4];
 };
 
 struct {

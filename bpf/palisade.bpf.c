@@ -173,12 +173,14 @@ static __always_inline __u8 sock_proto(__u32 type)
 #define UDP_REPLY_NS	(180ULL * 1000000000ULL)
 
 static __always_inline void udp_peer(struct udp_peer_key *pk, __u64 cookie,
-				     const struct pal_flow_key *key, __u16 port)
+				     const struct pal_flow_key *key, __u16 port,
+				     __u8 answer)
 {
 	pk->cookie = cookie;
 	__builtin_memcpy(pk->addr, key->addr, 16);
 	pk->port = port;
 	pk->family = key->family;
+	pk->answer = answer;
 }
 
 /* Remembers where a governed socket was allowed to send a datagram. */
@@ -191,7 +193,7 @@ static __always_inline void note_udp_peer(__u64 cookie, const struct pal_flow_ke
 	if (key->proto != IPPROTO_UDP || d->mode == PAL_MODE_NONE ||
 	    d->outcome == PAL_OUT_DENY)
 		return;
-	udp_peer(&pk, cookie, key, key->port);
+	udp_peer(&pk, cookie, key, key->port, 0);
 	bpf_map_update_elem(&pal_udp_peers, &pk, &now, BPF_ANY);
 }
 
@@ -202,12 +204,57 @@ static __always_inline bool udp_reply(__u64 cookie, const struct pal_flow_key *k
 	struct udp_peer_key pk = {};
 	__u64 *sent, now = bpf_ktime_get_boot_ns();
 
-	udp_peer(&pk, cookie, key, sport);
+	udp_peer(&pk, cookie, key, sport, 0);
 	sent = bpf_map_lookup_elem(&pal_udp_peers, &pk);
 	if (!sent || now - *sent >= UDP_REPLY_NS)
 		return false;
 	/* A connected socket sends without passing the hooks: replies keep it alive. */
 	*sent = now;
+	return true;
+}
+
+/* A datagram the ingress hook delivered to a governed socket: it may be answered. */
+static __always_inline void note_udp_asker(__u64 cookie, const struct pal_flow_key *key,
+					   __u16 sport)
+{
+	struct udp_peer_key pk = {};
+	__u64 now = bpf_ktime_get_boot_ns();
+
+	udp_peer(&pk, cookie, key, sport, 1);
+	bpf_map_update_elem(&pal_udp_peers, &pk, &now, BPF_ANY);
+}
+
+/*
+ * A datagram from a UDP server back to a client. Governed: only to a peer whose
+ * datagram the ingress hook delivered to this socket within UDP_REPLY_NS; it was
+ * judged then, as the inbound half. Ungoverned, where nothing is judged, the
+ * ports tell: a socket bound below the ephemeral range sending into it answers a
+ * client, and is recorded as that inbound half, on the service port (S6: a
+ * resolver makes one flow per client, not one per client port).
+ */
+static __always_inline bool udp_answer(__u64 cookie, struct pal_flow_key *key,
+				       struct pal_owner *o, __u16 lport)
+{
+	struct udp_peer_key pk = {};
+	struct decision d = {};
+	__u32 zero = 0, *lo = bpf_map_lookup_elem(&pal_config, &zero);
+	__u32 eph = lo && *lo ? *lo : 32768;
+	__u64 *asked, now = bpf_ktime_get_boot_ns();
+
+	if (is_governed(o->cgroup_id)) {
+		udp_peer(&pk, cookie, key, key->port, 1);
+		asked = bpf_map_lookup_elem(&pal_udp_peers, &pk);
+		if (!asked || now - *asked >= UDP_REPLY_NS)
+			return false;
+		*asked = now;
+		return true;
+	}
+	if (lport == 0 || lport >= eph || key->port < eph)
+		return false;
+	key->direction = PAL_DIR_INGRESS;
+	d.remote_port = key->port;
+	key->port = lport;
+	observe(key, o, 0, &d);
 	return true;
 }
 
@@ -223,6 +270,7 @@ static __always_inline int egress4(struct bpf_sock_addr *ctx)
 	 */
 	__u32 type = ctx->type;
 	__u16 port = bpf_ntohs(ctx->user_port);
+	__u16 lport = ctx->sk->src_port;
 
 	current_owner(&o);
 	/*
@@ -237,6 +285,8 @@ static __always_inline int egress4(struct bpf_sock_addr *ctx)
 	key.family = 4;
 	key.port = port;
 	__builtin_memcpy(key.addr, &ip, 4);
+	if (type == SOCK_DGRAM && udp_answer(bpf_get_socket_cookie(ctx), &key, &o, lport))
+		return 1;
 	decide_egress(&key, &o, &d);
 	observe(&key, &o, 0, &d);
 	note_udp_peer(bpf_get_socket_cookie(ctx), &key, &d);
@@ -252,6 +302,7 @@ static __always_inline int egress6(struct bpf_sock_addr *ctx)
 	__u32 ip[4];
 	__u32 type = ctx->type;
 	__u16 port = bpf_ntohs(ctx->user_port);
+	__u16 lport = ctx->sk->src_port;
 
 	ip[0] = ctx->user_ip6[0];
 	ip[1] = ctx->user_ip6[1];
@@ -265,6 +316,8 @@ static __always_inline int egress6(struct bpf_sock_addr *ctx)
 	egress_key(&key, &o, sock_proto(type));
 	key.port = port;
 	set_addr6(&key, ip);
+	if (type == SOCK_DGRAM && udp_answer(bpf_get_socket_cookie(ctx), &key, &o, lport))
+		return 1;
 	decide_egress(&key, &o, &d);
 	observe(&key, &o, 0, &d);
 	note_udp_peer(bpf_get_socket_cookie(ctx), &key, &d);
@@ -405,6 +458,8 @@ int pal_ingress(struct __sk_buff *skb)
 		return deliver(skb, cgid, true);
 	rule_key(&rk, gen, cgid, &key);
 	settle(&d, bpf_map_lookup_elem(&pal_rules, &rk));
+	if (key.proto == IPPROTO_UDP && d.outcome != PAL_OUT_DENY)
+		note_udp_asker(bpf_get_socket_cookie(skb), &key, sport);
 	if (d.outcome == PAL_OUT_ALLOW)
 		return deliver(skb, cgid, false);
 

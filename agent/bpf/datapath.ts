@@ -61,6 +61,7 @@ const MAPS = [
     'pal_udp_peers',
     'pal_dns_patterns',
     'pal_dns_addrs',
+    'pal_config',
 ];
 const BPF_NOEXIST = 1;
 
@@ -154,7 +155,10 @@ export class Datapath {
                 bpf.mapSetPinPath(map, path.join(pinDir, name));
             }
             const ret = bpf.objectLoad(this.obj);
-            if (ret === 0) return;
+            if (ret === 0) {
+                this.configure();
+                return;
+            }
 
             bpf.objectClose(this.obj);
             this.obj = undefined;
@@ -170,6 +174,13 @@ export class Datapath {
                 `${errorText(ret)}; the verifier log is in the agent log`,
             );
         }
+    }
+
+    /** Settings the programs read (pal_config), from this network namespace. */
+    private configure(): void {
+        const value = Buffer.alloc(4);
+        value.writeUInt32LE(ephemeralPortStart(this.opts.log));
+        this.update(this.map('pal_config'), Buffer.alloc(4), value);
     }
 
     private attach(): void {
@@ -405,4 +416,20 @@ export class Datapath {
         if (this.cgroupFd >= 0) fs.closeSync(this.cgroupFd);
         this.cgroupFd = -1;
     }
+}
+
+/**
+ * The first port the kernel hands out to sockets bound to port 0: a UDP socket bound below
+ * it that sends into the range is a server answering a client (bpf: udp_answer).
+ */
+function ephemeralPortStart(log: Logger): number {
+    const file = '/proc/sys/net/ipv4/ip_local_port_range';
+    try {
+        const first = Number(fs.readFileSync(file, 'utf8').trim().split(/\s+/)[0]);
+        if (Number.isInteger(first) && first > 0 && first < 65536) return first;
+        log.warn('unreadable ephemeral port range; assuming 32768', { file });
+    } catch (err) {
+        log.warn('no ephemeral port range; assuming 32768', { file, error: String(err) });
+    }
+    return 32768;
 }

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIZE } from '../../agent/bpf/layout';
-import type { ProcessIdentity } from '../../agent/protocol';
+import type { FlowRecord, ProcessIdentity } from '../../agent/protocol';
 import {
     expectOneAttachmentPerHook,
     Harness,
@@ -121,6 +121,39 @@ describe.skipIf(!isRoot)(`datapath (root: real eBPF)${NEEDS_ROOT}`, () => {
         }
         expect(flows).toHaveLength(1);
         expect((flows[0]?.local as ProcessIdentity).binary).toBe(process.execPath);
+    });
+
+    it('records a UDP server answering 20 client ports as one inbound flow (S6)', async () => {
+        const script =
+            'const d=require("dgram");const s=d.createSocket("udp4");' +
+            's.on("message",(m,p)=>s.send("a",p.port,p.address));' +
+            's.bind(5301,"127.0.0.1",async()=>{' +
+            'for(let i=0;i<20;i++){const c=d.createSocket("udp4");' +
+            'await new Promise(r=>{c.on("message",r);c.send("q",5301,"127.0.0.1")});c.close()}' +
+            's.close()})';
+        await h.inCgroup('resolver.service', `exec ${process.execPath} -e '${script}'`);
+        const mine = (f: Pick<FlowRecord, 'protocol' | 'local'>) =>
+            f.protocol === 'udp' &&
+            f.local.kind === 'process' &&
+            f.local.unit === 'resolver.service';
+        let flows: FlowRecord[] = [];
+        for (let i = 0; i < 30 && !flows.some((f) => f.direction === 'ingress'); i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            flows = await h.flowsWhere(mine);
+        }
+        // The clients' requests: one egress flow to the service port. The answers: the
+        // server's inbound half on that port, not twenty egress flows to client ports.
+        expect(flows.map((f) => [f.direction, f.port, f.remoteAddress]).sort()).toEqual([
+            ['egress', 5301, '127.0.0.1'],
+            ['ingress', 5301, '127.0.0.1'],
+        ]);
+        // Every answer is counted in the kernel against that one flow.
+        let answers;
+        for (let i = 0; i < 30 && (answers?.count ?? 0) < 20; i++) {
+            await new Promise((r) => setTimeout(r, 200));
+            answers = (await h.client.links()).find((l) => l.direction === 'ingress' && mine(l));
+        }
+        expect(answers?.count).toBe(20);
     });
 
     it('restarts after kill -9 with exactly one attachment per hook', async () => {

@@ -1,6 +1,7 @@
 // Enforcement in the kernel on one host: a real agent guarding a throwaway cgroup, real
 // processes in it, loopback servers outside it. Checks that userspace and the datapath agree
 // on program identity (the hashes), and what enforce, monitor and a crash do.
+import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -263,6 +264,60 @@ describe.skipIf(!isRoot)(`enforcement in the kernel (root: real eBPF)${NEEDS_ROO
         );
         expect(await connect()).toBe('connected');
         await started;
+    });
+
+    it('lets a UDP server answer the clients a link admits, and send nowhere else', async () => {
+        // A resolver-like server inside the app: it answers each datagram from its port,
+        // and once also sends to a peer that never asked (which the policy does not allow).
+        const server = path.join(dir, 'udp-server.js');
+        const out = path.join(dir, 'udp-server.out');
+        fs.writeFileSync(
+            server,
+            `const s = require('dgram').createSocket('udp4');
+            let tried = false;
+            s.on('message', (m, peer) => {
+                s.send('answer', peer.port, peer.address);
+                if (!tried) {
+                    tried = true;
+                    s.send('unasked', 40000, '127.0.0.1', (e) =>
+                        require('fs').writeFileSync('${out}', e ? e.code : 'sent'));
+                }
+            });
+            s.bind(5302, '127.0.0.1', () => require('fs').writeFileSync('${out}.up', ''));
+            setTimeout(() => process.exit(0), 6000);`,
+        );
+        await apply(
+            policy('enforce', [
+                link('asked', {
+                    client: { cidr: '127.0.0.1/32' },
+                    server: { unit: 'app.service' },
+                    ports: [5302],
+                    protocol: 'udp',
+                }),
+            ]),
+        );
+        const running = h.inCgroup('app.service', `exec ${NODE} ${server}`);
+        for (let i = 0; i < 50 && !fs.existsSync(`${out}.up`); i++)
+            await new Promise((r) => setTimeout(r, 100));
+
+        const ask = () =>
+            new Promise<string>((resolve) => {
+                const c = dgram.createSocket('udp4');
+                const timer = setTimeout(() => {
+                    c.close();
+                    resolve('no answer');
+                }, 1500);
+                c.on('message', (m) => {
+                    clearTimeout(timer);
+                    c.close();
+                    resolve(m.toString());
+                });
+                c.send('q', 5302, '127.0.0.1');
+            });
+        // Each from a fresh ephemeral port, as resolver clients ask.
+        expect([await ask(), await ask(), await ask()]).toEqual(['answer', 'answer', 'answer']);
+        expect(fs.readFileSync(out, 'utf8')).toBe('EPERM');
+        await running;
     });
 
     it('keeps enforcing through kill -9 of the agent, and after its restart', async () => {
