@@ -88,7 +88,9 @@ export function graphStyle(): StylesheetJson {
         { selector: 'node[mode = "monitor"]', style: { 'border-style': 'dashed' } },
         {
             selector: 'node[kind = "external"]',
-            style: { 'background-color': c.external, shape: 'diamond' },
+            // Not 'diamond': cytoscape's hit test misses a plain diamond on the vertical
+            // line through its corners, so a click on its centre selected the group behind.
+            style: { 'background-color': c.external, shape: 'round-diamond' },
         },
         {
             selector: 'node[kind = "unknown"]',

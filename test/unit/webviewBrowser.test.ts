@@ -249,6 +249,40 @@ describe.skipIf(missing !== undefined)('graph webview in Chromium', () => {
         await page.close();
     }, 30_000);
 
+    it('selects an external peer, not its domain group, when the peer is clicked', async () => {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        await page.addInitScript(FAKE_VSCODE_API);
+        await page.goto(origin);
+        await page.waitForFunction(() => (window as any).__posted.length > 0);
+        const asker = proc('web', '/usr/bin/node', 'asker.service');
+        const peer = {
+            kind: 'external' as const,
+            name: `dns:"><b>${'b'.repeat(60)}.evil.lab`,
+            canonical: `<i>x</i>.${'c'.repeat(60)}.evil.lab`,
+            address: '10.213.0.1',
+        };
+        const g: FleetGraph = {
+            ...graph(1),
+            edges: [
+                ...graph(1).edges,
+                { ...graph(1).edges[0]!, id: 'out', client: asker, server: peer },
+            ],
+        };
+        await page.evaluate((m) => window.postMessage(m, '*'), { type: 'graph', graph: g });
+        await page.waitForFunction(() => (window as any).__state?.positions !== undefined);
+        const shown = await readGraph(page);
+        const peerId = shown.nodes.find((n) => n.kind === 'external')!.id;
+
+        // At its centre, as clickElement clicks: on a plain diamond the vertical line through
+        // the top and bottom corners is no hit at all in cytoscape, the group behind it was.
+        await clickElement(page, page, peerId);
+        await page.waitForFunction(() => !document.getElementById('detail')!.hidden);
+        expect(await page.locator('#detail').textContent()).toContain(
+            `canonical name: ${peer.canonical}`,
+        );
+        await page.close();
+    });
+
     it('keeps the details buttons while flows stream in, so a click on Deny is not lost', async () => {
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
         await page.addInitScript(FAKE_VSCODE_API);
