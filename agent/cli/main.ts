@@ -7,6 +7,7 @@ import type { AgentClient } from '../remote/agentClient';
 import { describeError, isRemoteError } from '../remote/errors';
 import { formatFlow, formatGraph, formatStatus, safe } from './format';
 import { PolicyFileError } from '../policy/file';
+import { debug } from './debug';
 import { isLabAction, runLab } from './lab';
 import { POLICY_COMMANDS, POLICY_USAGE, runPolicyCli, UsageError } from './policy';
 import { TARGET_OPTIONS, targetsFrom, type Target } from './targets';
@@ -177,15 +178,22 @@ function findRoot(): string {
     return join(__dirname, '..');
 }
 
-main(process.argv.slice(2)).then(
-    (code) => {
-        process.exitCode = code;
-    },
-    (err: unknown) => {
-        // A policy file's problems are one per line, each with its file:line:col.
-        const lines =
-            err instanceof PolicyFileError ? err.message.split('\n') : [describeError(err)];
-        for (const line of lines) process.stderr.write(`palisade: ${safe(line)}\n`);
-        process.exitCode = 1;
-    },
-);
+/**
+ * A command that has finished does not wait on a connection that will not close: the process
+ * normally exits before the timer fires; if not, PALISADE_DEBUG says what held it.
+ */
+function finish(code: number): void {
+    process.exitCode = code;
+    setTimeout(() => {
+        const open = process.getActiveResourcesInfo().filter((r) => r !== 'Timeout');
+        debug?.(`finished; ending what is still open: ${open.join(', ')}`);
+        process.exit(code);
+    }, 2000).unref();
+}
+
+main(process.argv.slice(2)).then(finish, (err: unknown) => {
+    // A policy file's problems are one per line, each with its file:line:col.
+    const lines = err instanceof PolicyFileError ? err.message.split('\n') : [describeError(err)];
+    for (const line of lines) process.stderr.write(`palisade: ${safe(line)}\n`);
+    finish(1);
+});

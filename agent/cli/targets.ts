@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { connectLocalAgent, DEFAULT_AGENT_SOCKET, type AgentClient } from '../remote/agentClient';
 import { connectAgentOverSsh } from '../remote/ssh';
+import { debug } from './debug';
 import { DEFAULT_SSH_CONFIG, listHosts, resolveHost } from '../remote/sshConfig';
 
 export const LAB_SSH_CONFIG = '/run/palisade-lab/ssh_config';
@@ -75,5 +76,8 @@ export function selectTargets(opts: TargetOptions): Target[] {
 
 function sshTarget(name: string, file: string): Target {
     // Resolved on connect so that one bad entry fails that host only, not the whole command.
-    return { name, connect: async () => connectAgentOverSsh(resolveHost(name, file)) };
+    return {
+        name,
+        connect: async () => connectAgentOverSsh(resolveHost(name, file), { log: debug }),
+    };
 }

@@ -124,8 +124,11 @@ function openSsh(
     const conn = new Client();
     let hostKeyError: RemoteError | undefined;
 
+    const where = sock ? 'through the jump host' : `${target.hostName}:${target.port}`;
+    opts.log?.(`${host}: ssh connecting to ${where}`);
     return new Promise((resolve, reject) => {
         conn.once('ready', () => {
+            opts.log?.(`${host}: ssh authenticated`);
             conn.removeAllListeners('error');
             conn.on('error', (err) => opts.log?.(`${host}: ssh error: ${describeError(err)}`));
             resolve(conn);
@@ -278,6 +281,7 @@ function openAgentChannel(
     const host = target.alias;
     const command = opts.agentCommand ?? DEFAULT_AGENT_COMMAND;
 
+    opts.log?.(`${host}: running ${command}`);
     return new Promise((resolve, reject) => {
         conn.exec(command, (err, channel: ClientChannel) => {
             if (err) {
@@ -317,7 +321,10 @@ function openAgentChannel(
 
             // Probe once so a missing or broken agent is a connect error, not a later surprise.
             client.status().then(
-                () => resolve(client),
+                () => {
+                    opts.log?.(`${host}: agent answered`);
+                    resolve(client);
+                },
                 async (probeErr: unknown) => {
                     const exit = await Promise.race([exited, delay(2000)]);
                     client.close();

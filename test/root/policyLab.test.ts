@@ -21,7 +21,8 @@ function palisade(...args: string[]) {
     return spawnSync(NODE, [path.join(ROOT, 'bin/palisade'), ...args], {
         encoding: 'utf8',
         timeout: 120_000,
-        env: { ...process.env, PALISADE_LAB_TRAFFIC_SECONDS: '600' },
+        // The steps of reaching each agent go to stderr, which a failed status shows.
+        env: { ...process.env, PALISADE_LAB_TRAFFIC_SECONDS: '600', PALISADE_DEBUG: '1' },
     });
 }
 

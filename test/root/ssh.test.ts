@@ -367,6 +367,20 @@ describe.skipIf(skip !== '')(`agent over a real sshd ${skip ? `(skipped: ${skip}
         const graph = await cli('graph', '--host', 'lab-test', '--ssh-config', config);
         expect(graph).toContain('ssh-test-host ok 127.0.0.1');
         expect(graph).toContain('ssh-test-host/? (exited) → cidr:127.0.0.1/32 :6379/tcp ×1');
+
+        // PALISADE_DEBUG: each step of reaching the agent, in order, on stderr.
+        const traced = await execFileAsync(
+            process.execPath,
+            [join(dir, 'cli.js'), 'status', '--host', 'lab-test', '--ssh-config', config],
+            { encoding: 'utf8', env: { ...process.env, SSH_AUTH_SOCK: '', PALISADE_DEBUG: '1' } },
+        );
+        const steps = traced.stderr.split('\n').filter((l) => l.startsWith('palisade: debug: '));
+        expect(steps.map((l) => l.replace(/^palisade: debug: lab-test: /, ''))).toEqual([
+            `ssh connecting to 127.0.0.1:${port}`,
+            'ssh authenticated',
+            expect.stringMatching(/^running /),
+            'agent answered',
+        ]);
     });
 
     it('reports a key the server does not accept as an auth error', async () => {
