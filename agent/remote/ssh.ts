@@ -273,6 +273,8 @@ async function privateKey(
     return { key, passphrase };
 }
 
+const CHANNEL_TIMEOUT_MS = 15_000;
+
 function openAgentChannel(
     conn: Client,
     target: SshTarget,
@@ -282,8 +284,15 @@ function openAgentChannel(
     const command = opts.agentCommand ?? DEFAULT_AGENT_COMMAND;
 
     opts.log?.(`${host}: running ${command}`);
+    const waitMs = opts.requestTimeoutMs ?? CHANNEL_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
+        // The server may never answer the channel request; nothing else would end the wait.
+        const timer = setTimeout(() => {
+            const why = `${host}: the ssh server opened no channel for the agent in ${waitMs} ms`;
+            reject(new RemoteError('agent-failed', host, why));
+        }, waitMs);
         conn.exec(command, (err, channel: ClientChannel) => {
+            clearTimeout(timer);
             if (err) {
                 reject(
                     new RemoteError(
