@@ -209,7 +209,9 @@ export class Agent {
                 at: Date.now(),
             });
             // A refused inbound attempt never became a connection: it is audit, not a flow.
-            if (direction === 'ingress') return;
+            // An admitted one (allowed, or would-deny under monitor) is both: the kernel
+            // reports a governed server's connections here, not again when established.
+            if (direction === 'ingress' && ev.outcome === Outcome.deny) return;
         }
         this.table.add({
             direction,

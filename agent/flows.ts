@@ -67,6 +67,14 @@ export class FlowTable {
     ) {}
 
     add(o: Observation): FlowRecord {
+        // The kernel reports every refused attempt, also of a key it already counts: that
+        // repeat is in the kernel's count, which refresh() folds in.
+        const repeat = o.kernelKey && this.tracked.get(o.kernelKey.toString('hex'));
+        if (repeat) {
+            repeat.flow.lastSeen = Math.max(repeat.flow.lastSeen, o.at);
+            if (o.remoteName) repeat.flow.remoteName = o.remoteName;
+            return repeat.flow;
+        }
         this.mutations++;
         const record: FlowRecord = {
             id: this.nextId,

@@ -386,6 +386,10 @@ int pal_sockops(struct bpf_sock_ops *skops)
 	else
 		flags |= PAL_EV_NO_OWNER;
 
+	/* A governed server's connections were judged, and counted, at ingress. */
+	if (so && is_governed(o.cgroup_id))
+		return 1;
+
 	key.start_ns = o.start_ns;
 	key.image_id = o.image_id;
 	key.tgid = o.tgid;
@@ -460,28 +464,31 @@ int pal_ingress(struct __sk_buff *skb)
 	settle(&d, bpf_map_lookup_elem(&pal_rules, &rk));
 	if (key.proto == IPPROTO_UDP && d.outcome != PAL_OUT_DENY)
 		note_udp_asker(bpf_get_socket_cookie(skb), &key, sport);
-	if (d.outcome == PAL_OUT_ALLOW)
-		return deliver(skb, cgid, false);
-
-	/* Report each attempt once: SYN retransmits share the 4-tuple. */
-	__builtin_memcpy(ak.addr, key.addr, 16);
-	ak.sport = sport;
-	ak.dport = key.port;
-	ak.family = key.family;
-	ak.proto = key.proto;
-	now = bpf_ktime_get_boot_ns();
-	if (bpf_map_update_elem(&pal_attempts, &ak, &now, BPF_NOEXIST) == 0) {
-		so = bpf_sk_storage_get(&pal_sk_owner, sk, 0, 0);
-		if (so)
-			__builtin_memcpy(&o, so, sizeof(o));
-		else
-			flags |= PAL_EV_NO_OWNER;
-		o.cgroup_id = cgid;
-		key.start_ns = o.start_ns;
-		key.image_id = o.image_id;
-		key.tgid = o.tgid;
-		d.remote_port = sport;
-		observe(&key, &o, flags, &d);
+	/*
+	 * An admitted connection or datagram is counted and audited as allowed here
+	 * (sock_ops leaves governed sockets to this hook). A refused one is reported
+	 * once per attempt: SYN retransmits share the 4-tuple.
+	 */
+	if (d.outcome != PAL_OUT_ALLOW) {
+		__builtin_memcpy(ak.addr, key.addr, 16);
+		ak.sport = sport;
+		ak.dport = key.port;
+		ak.family = key.family;
+		ak.proto = key.proto;
+		now = bpf_ktime_get_boot_ns();
+		if (bpf_map_update_elem(&pal_attempts, &ak, &now, BPF_NOEXIST) != 0)
+			return d.outcome == PAL_OUT_DENY ? 0 : deliver(skb, cgid, false);
 	}
+	so = bpf_sk_storage_get(&pal_sk_owner, sk, 0, 0);
+	if (so)
+		__builtin_memcpy(&o, so, sizeof(o));
+	else
+		flags |= PAL_EV_NO_OWNER;
+	o.cgroup_id = cgid;
+	key.start_ns = o.start_ns;
+	key.image_id = o.image_id;
+	key.tgid = o.tgid;
+	d.remote_port = sport;
+	observe(&key, &o, flags, &d);
 	return d.outcome == PAL_OUT_DENY ? 0 : deliver(skb, cgid, false);
 }

@@ -92,7 +92,12 @@ struct pal_flow_key {
 	__u8 family;		/* 4 or 6 */
 	__u8 proto;		/* IPPROTO_TCP / IPPROTO_UDP */
 	__u8 direction;
-	__u8 pad;
+	/*
+	 * The decision's outcome: a flow that policy now judges otherwise (refused,
+	 * then allowed) is a first sighting again, so its new verdict is reported
+	 * and audited, not counted under the old one.
+	 */
+	__u8 outcome;
 	__u16 port;		/* host byte order */
 	__u16 pad2;
 	__u8 addr[16];		/* v4 in the first 4 bytes */

@@ -54,6 +54,7 @@ static __always_inline void observe(struct pal_flow_key *key,
 	else if (d->outcome == PAL_OUT_DENY)
 		count(PAL_CNT_DENY);
 
+	key->outcome = d->outcome;
 	st = bpf_map_lookup_elem(&pal_flows, key);
 	if (st) {
 		__sync_fetch_and_add(&st->count, 1);

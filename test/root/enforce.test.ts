@@ -262,7 +262,20 @@ describe.skipIf(!isRoot)(`enforcement in the kernel (root: real eBPF)${NEEDS_ROO
                 }),
             ]),
         );
+        const before = await decisions();
         expect(await connect()).toBe('connected');
+        // Counted once, as allowed, where it was judged (not again when it was established),
+        // and audited as an allowed inbound flow.
+        expect(delta(before, await decisions())).toEqual({ allow: 1, wouldDeny: 0, deny: 0 });
+        let allowed: AuditRecord[] = [];
+        for (let i = 0; i < 30 && allowed.length === 0; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            allowed = (await h.client.audit({})).filter(
+                (r) => r.verdict === 'allow' && r.direction === 'ingress' && r.port === port,
+            );
+        }
+        expect(allowed).toHaveLength(1);
+        expect(allowed[0]).toMatchObject({ rule: 'from-loopback', remoteAddress: '127.0.0.1' });
         await started;
     });
 

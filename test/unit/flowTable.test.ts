@@ -41,6 +41,18 @@ describe('flow table', () => {
         expect(table.takeChanged()).toHaveLength(0);
     });
 
+    it('counts a refused attempt the kernel reported again once, by the kernel count', () => {
+        // Refused attempts reach the agent each time, repeats of a counted key included.
+        const table = new FlowTable('web');
+        observe(table, 1, 'k1', 0);
+        observe(table, 1, 'k1', 5);
+        observe(table, 1, 'k1', 9);
+        expect(table.flows().map((f) => [f.count, f.lastSeen])).toEqual([[1, 9]]);
+        table.refresh(() => ({ count: 3n }), 10);
+        expect(table.flows()[0]?.count).toBe(3);
+        expect(table.links()[0]?.count).toBe(3);
+    });
+
     it('stops polling keys idle for a minute and drops them in the kernel', () => {
         const table = new FlowTable('web');
         observe(table, 1, 'k1', 0);
