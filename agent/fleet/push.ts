@@ -114,7 +114,8 @@ export async function pushPolicy(
 
 export interface FleetReplay {
     evaluated: number;
-    dropped: (ReplayedFlow & { host: string })[];
+    /** `intended`: dropped by a link the file says is `denied`, a drop someone decided on. */
+    dropped: (ReplayedFlow & { host: string; intended?: true })[];
     lastAlertAt?: number;
 }
 
@@ -130,10 +131,17 @@ export async function replayPolicy(
             r: await h.client.replay({ policy, hostAddresses, ...(since ? { since } : {}) }),
         })),
     );
+    const denied = new Set(policy.links.filter((l) => l.state === 'denied').map((l) => l.id));
     const out: FleetReplay = { evaluated: 0, dropped: [] };
     for (const { host, r } of results) {
         out.evaluated += r.evaluated;
-        out.dropped.push(...r.dropped.map((d) => ({ ...d, host })));
+        out.dropped.push(
+            ...r.dropped.map((d) =>
+                d.rule !== undefined && denied.has(d.rule)
+                    ? { ...d, host, intended: true as const }
+                    : { ...d, host },
+            ),
+        );
         if (r.lastAlertAt !== undefined) {
             out.lastAlertAt = Math.max(out.lastAlertAt ?? 0, r.lastAlertAt);
         }
@@ -152,10 +160,16 @@ export type CheckedPush =
     | { pushed: true; results: PushResult[]; replay?: FleetReplay }
     | { pushed: false; replay: FleetReplay };
 
+/** Drops nobody decided on: those of links the file does not say are `denied`. */
+export function unreviewedDrops(replay: FleetReplay): FleetReplay['dropped'] {
+    return replay.dropped.filter((d) => !d.intended);
+}
+
 /**
  * The one way a policy file reaches the fleet: an enforce policy is first replayed over
- * every agent's recorded flows, and pushed only when nothing would be dropped or `allowDrops`
- * says to go on. A dry run validates and compiles only, so it skips the replay.
+ * every agent's recorded flows, and pushed only when nothing would be dropped but what the
+ * file denies, or `allowDrops` says to go on. A dry run validates and compiles only, so it
+ * skips the replay.
  */
 export async function pushPolicyChecked(
     hosts: HostClient[],
@@ -166,7 +180,7 @@ export async function pushPolicyChecked(
     let replay: FleetReplay | undefined;
     if (policy.mode === 'enforce' && !opts.dryRun) {
         replay = await replayPolicy(hosts, policy);
-        if (replay.dropped.length > 0 && !(await opts.allowDrops(replay))) {
+        if (unreviewedDrops(replay).length > 0 && !(await opts.allowDrops(replay))) {
             return { pushed: false, replay };
         }
     }

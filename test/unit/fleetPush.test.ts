@@ -110,6 +110,37 @@ describe('pushPolicyChecked', () => {
         expect(noisy.replays).toEqual([]);
         expect(noisy.applied.map((p) => p.dryRun ?? false)).toEqual([true, false, true]);
     });
+
+    it('asks nobody when the only drops are of links the file denies', async () => {
+        const a = agent('web', [flow(1, 'intruder.service')]);
+        const denying: Policy = {
+            ...policy('enforce'),
+            links: [
+                {
+                    id: 'intruder',
+                    client: { unit: 'intruder.service' },
+                    server: { unit: 'redis.service' },
+                    ports: [6379],
+                    protocol: 'tcp',
+                    state: 'denied',
+                },
+            ],
+        };
+        const out = await pushPolicyChecked([a.host], denying, 'f', {
+            allowDrops: () => {
+                throw new Error('asked');
+            },
+        });
+        expect(out).toMatchObject({ pushed: true, replay: { dropped: [{ intended: true }] } });
+
+        // The same link under review (alert) is a drop nobody decided on: the caller is asked.
+        const alerting = {
+            ...denying,
+            links: denying.links.map((l) => ({ ...l, state: 'alert' as const })),
+        };
+        const again = await pushPolicyChecked([a.host], alerting, 'f', { allowDrops: () => false });
+        expect(again.pushed).toBe(false);
+    });
 });
 
 describe('the replay a person is shown', () => {
