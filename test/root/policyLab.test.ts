@@ -163,6 +163,12 @@ describe.skipIf(!isRoot)(
             expect(connectFromWeb()).toBe('connected');
             expect(await apiRequests(20)).toBe(20);
 
+            // db records the intruder's recent tries as flows: a replay of the last seconds
+            // says enforcing would drop them (it saw nothing when only audit had them).
+            const replay = palisade('policy', 'replay', file, '--since', '6s');
+            expect(replay.status, replay.stderr).toBe(0);
+            expect(replay.stdout).toMatch(/on db: 10\.213\.0\.2 → .*:6379\/tcp ×\d+/);
+
             const alerts = JSON.parse(palisade('alerts', '--json').stdout) as Alert[];
             const intruder = alerts.find((a) => a.app === 'db' && a.remoteHost === 'web');
             expect(intruder).toMatchObject({
