@@ -123,6 +123,16 @@ export class PolicyEngine {
         const compiled = this.compileWith(policies, hostAddresses);
         const entries = compiled.rules.length + compiled.cgroups.length;
         const warnings = compiled.warnings.filter((w) => w.startsWith(`${policy.app}:`));
+        // A file inferred in monitor, applied over an enforced app, would quietly stop drops.
+        if (
+            this.state.policies[policy.app]?.policy.mode === 'enforce' &&
+            policy.mode === 'monitor'
+        ) {
+            warnings.push(
+                `${policy.app}: mode enforce → monitor, as the file says: ` +
+                    'nothing of this app is dropped any more',
+            );
+        }
         if (params.dryRun) return { app: policy.app, applied: false, entries, warnings };
 
         // Swap, then persist; if persisting fails, the previous policy goes back in, so the

@@ -174,4 +174,38 @@ describe('replay', () => {
         const r = engine.replay({ policy, hostAddresses: {} }, [unnamed]);
         expect(r.dropped).toHaveLength(1);
     });
+
+    it('warns when a file switches an enforced app back to monitor', () => {
+        const swaps: unknown[] = [];
+        const applying = new PolicyEngine({
+            stateDir: dir,
+            host: 'api',
+            zone: 'lab',
+            datapath: {
+                swapPolicy: (...args: unknown[]) => swaps.push(args),
+                namePatterns: () => [],
+            } as unknown as Datapath,
+            hostCgroups: () => [{ id: 20n, path: '/api.service', unit: 'api.service' }],
+            cgroupIdOf: (p) => (p === '/api.service' ? 20n : undefined),
+            dnsAddresses: () => [],
+            log: createLogger('test', 'error'),
+            onAlert: () => undefined,
+            onAudit: () => undefined,
+        });
+        const enforced = { ...policy, mode: 'enforce' as const };
+        expect(
+            applying.apply({ policy: enforced, source: 'f', hostAddresses: {} }).warnings,
+        ).toEqual([]);
+        const back = applying.apply({
+            policy: { ...policy, mode: 'monitor' },
+            source: 'f',
+            hostAddresses: {},
+            dryRun: true,
+        });
+        expect(back.warnings).toEqual([
+            'api: mode enforce → monitor, as the file says: nothing of this app is dropped any more',
+        ]);
+        expect(swaps).toHaveLength(1);
+        applying.stop();
+    });
 });
