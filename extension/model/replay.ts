@@ -9,7 +9,8 @@ type Dropped = FleetReplay['dropped'][number];
 export function replayLines(replay: FleetReplay, max = 12): string[] {
     const lines = replay.dropped.slice(0, max).map((d) => {
         const rule = d.rule ?? 'default-deny';
-        const line = `${d.host}: ${flowLabel(d.flow)} (${d.flow.count}×, ${rule})`;
+        const denied = d.intended ? ', denied in the file' : '';
+        const line = `${d.host}: ${flowLabel(d.flow)} (${d.flow.count}×, ${rule}${denied})`;
         return d.note ? `${line} — ${d.note}` : line;
     });
     if (replay.dropped.length > max) lines.push(`… and ${replay.dropped.length - max} more`);

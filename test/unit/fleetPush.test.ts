@@ -152,10 +152,11 @@ describe('the replay a person is shown', () => {
     it('reads client first and says how many more there are', () => {
         const r = replay(flow(1, 'a.service'), flow(2, 'b.service'), flow(3, 'c.service'));
         r.dropped[0]!.note = 'the kernel knows this process by no script';
+        r.dropped[1]!.intended = true;
         expect(replayLines(r, 2)).toEqual([
             'db: web/redis-cli (a.service) → 10.213.0.4:6379/tcp (3×, intruder) — ' +
                 'the kernel knows this process by no script',
-            'db: web/redis-cli (b.service) → 10.213.0.4:6379/tcp (3×, intruder)',
+            'db: web/redis-cli (b.service) → 10.213.0.4:6379/tcp (3×, intruder, denied in the file)',
             '… and 1 more',
         ]);
     });
