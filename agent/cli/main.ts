@@ -1,15 +1,15 @@
 // `palisade`: the operator's view of the same agents the extension shows.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Fleet } from '../fleet/fleet';
 import type { AgentClient } from '../remote/agentClient';
 import { describeError, isRemoteError } from '../remote/errors';
 import { formatFlow, formatGraph, formatStatus, safe } from './format';
 import { PolicyFileError } from '../policy/file';
+import { parseOptions, UsageError } from './args';
 import { debug } from './debug';
 import { isLabAction, runLab } from './lab';
-import { POLICY_COMMANDS, POLICY_USAGE, runPolicyCli, UsageError } from './policy';
+import { POLICY_COMMANDS, POLICY_USAGE, runPolicyCli } from './policy';
 import { TARGET_OPTIONS, targetsFrom, type Target } from './targets';
 
 const USAGE = `usage: palisade <command> [options]
@@ -26,33 +26,39 @@ targets (default: --lab when /run/palisade-lab/ssh_config exists, else --local):
   --local                this machine's agent socket (--socket PATH, or $PALISADE_SOCKET)
 
   --json                 machine-readable output
-
-exit status: 0 done; 1 a target failed or could not be reached; 2 usage;
-  status: 4 when every target answered but an agent is degraded (not observing or enforcing)
-${POLICY_USAGE}`;
+${POLICY_USAGE}
+exit status:
+  0  done
+  1  a target failed or could not be reached, or a file is missing, unreadable or invalid
+  2  usage: an unknown command or option, a missing or bad value
+  3  policy apply or mode enforce refused: the replay would drop recorded flows (see --force)
+  4  status: every target answered, but an agent is degraded (not observing or enforcing)
+`;
 
 type Command = (targets: Target[], json: boolean, limit: number | undefined) => Promise<number>;
 
 const commands: Record<string, Command> = { status, flows, graph };
 
 async function main(argv: string[]): Promise<number> {
-    if ((POLICY_COMMANDS as readonly string[]).includes(argv[0] ?? '')) {
-        try {
+    try {
+        if ((POLICY_COMMANDS as readonly string[]).includes(argv[0] ?? '')) {
             return await runPolicyCli(argv);
-        } catch (err) {
-            if (err instanceof UsageError) return usageError(err.message);
-            throw err;
         }
+        return await run(argv);
+    } catch (err) {
+        if (err instanceof UsageError) return usageError(err.message);
+        throw err;
     }
-    const { values, positionals } = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-            ...TARGET_OPTIONS,
-            limit: { type: 'string' },
-            help: { type: 'boolean', short: 'h' },
-        },
-    });
+}
+
+const OPTIONS = {
+    ...TARGET_OPTIONS,
+    limit: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+} as const;
+
+async function run(argv: string[]): Promise<number> {
+    const { values, positionals } = parseOptions(argv, OPTIONS);
     const [name, sub] = positionals;
     if (values.help || name === undefined || name === 'help') {
         process.stdout.write(USAGE);
@@ -164,7 +170,7 @@ function reportError(err: unknown, name: string): void {
 }
 
 function usageError(message: string): number {
-    process.stderr.write(`palisade: ${message}\n${USAGE}`);
+    process.stderr.write(`palisade: ${safe(message)}\n${USAGE}`);
     return 2;
 }
 

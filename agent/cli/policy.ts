@@ -14,6 +14,7 @@ import { parseEdgeLog } from '../policy/flowLog';
 import { defaultMembers, inferPolicy } from '../policy/infer';
 import type { LinkState, ProcessPattern } from '../policy/types';
 import type { FleetGraph } from '../protocol';
+import { UsageError } from './args';
 import { alerts, audit } from './reports';
 import { closeAll, connect, parse, Values } from './session';
 import { formatWhen, parseSince } from './time';
@@ -51,8 +52,6 @@ const STATE_OF: Record<string, LinkState> = {
     deny: 'denied',
     alert: 'alert',
 };
-
-export class UsageError extends Error {}
 
 export async function runPolicyCli(argv: string[]): Promise<number> {
     const { values, positionals } = parse(argv);

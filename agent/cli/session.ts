@@ -1,7 +1,7 @@
 // Options and agent sessions shared by the policy, alerts and audit commands.
-import { parseArgs } from 'node:util';
 import type { HostClient } from '../fleet/push';
 import { describeError } from '../remote/errors';
+import { parseOptions } from './args';
 import { TARGET_OPTIONS, targetsFrom } from './targets';
 
 const options = {
@@ -25,7 +25,7 @@ const options = {
 export type Values = ReturnType<typeof parse>['values'];
 
 export function parse(argv: string[]) {
-    return parseArgs({ args: argv, allowPositionals: true, options });
+    return parseOptions(argv, options);
 }
 
 export async function connect(values: Values): Promise<HostClient[]> {

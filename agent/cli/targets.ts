@@ -2,8 +2,9 @@
 import { existsSync } from 'node:fs';
 import { connectLocalAgent, DEFAULT_AGENT_SOCKET, type AgentClient } from '../remote/agentClient';
 import { connectAgentOverSsh } from '../remote/ssh';
-import { debug } from './debug';
 import { DEFAULT_SSH_CONFIG, listHosts, resolveHost } from '../remote/sshConfig';
+import { UsageError } from './args';
+import { debug } from './debug';
 
 export const LAB_SSH_CONFIG = '/run/palisade-lab/ssh_config';
 
@@ -51,7 +52,7 @@ export interface Target {
 
 export function selectTargets(opts: TargetOptions): Target[] {
     const chosen = [opts.host !== undefined, opts.lab, opts.local].filter(Boolean).length;
-    if (chosen > 1) throw new Error('choose one of --host, --lab, --local');
+    if (chosen > 1) throw new UsageError('choose one of --host, --lab, --local');
 
     if (opts.host !== undefined) {
         const file = opts.sshConfig ?? DEFAULT_SSH_CONFIG;
@@ -59,7 +60,7 @@ export function selectTargets(opts: TargetOptions): Target[] {
             .split(',')
             .map((h) => h.trim())
             .filter(Boolean);
-        if (names.length === 0) throw new Error('--host needs at least one ssh host alias');
+        if (names.length === 0) throw new UsageError('--host needs at least one ssh host alias');
         return names.map((name) => sshTarget(name, file));
     }
     if (opts.lab || (!opts.local && existsSync(LAB_SSH_CONFIG))) {

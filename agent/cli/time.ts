@@ -1,4 +1,6 @@
 // Times on the command line: `--since` takes an ISO time or an age (90s, 10m, 2h, 1d).
+import { UsageError } from './args';
+
 const UNIT: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 export function parseSince(text: string, now = Date.now()): number {
@@ -6,7 +8,9 @@ export function parseSince(text: string, now = Date.now()): number {
     if (age) return now - Number(age[1]) * (UNIT[age[2] ?? 's'] ?? 1000);
     const t = Date.parse(text);
     if (Number.isNaN(t))
-        throw new Error(`--since: "${text}" is neither an ISO time nor an age like 10m`);
+        throw new UsageError(
+            `--since: ${JSON.stringify(text)} is neither an ISO time nor an age like 10m`,
+        );
     return t;
 }
 

@@ -1,0 +1,84 @@
+// The CLI's answers to a user's mistakes, from the bundled CLI run as a user would: one line
+// that names the place and what to do, the exit status the help promises.
+// No command here reaches an agent: each fails before connecting.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const dir = mkdtempSync(join(tmpdir(), 'palisade-cli-'));
+const home = join(dir, 'home');
+const work = join(dir, 'work');
+const CLI = join(dir, 'cli.js');
+const POLICY = 'db.palisade.yaml';
+const FIXTURE = join(__dirname, '../fixtures/policy', POLICY);
+
+beforeAll(async () => {
+    mkdirSync(home);
+    mkdirSync(work);
+    copyFileSync(FIXTURE, join(work, POLICY));
+    // Bundled here like scripts/build.mjs does, so the test never runs a stale dist/cli.js.
+    await build({
+        entryPoints: [join(__dirname, '../../agent/cli/main.ts')],
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        external: ['koffi', 'vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
+        outfile: CLI,
+        logLevel: 'silent',
+    });
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function cli(args: string[]) {
+    const base = { ...process.env };
+    // No ssh agent and no debug lines: the messages are all that reaches stderr.
+    delete base.SSH_AUTH_SOCK;
+    delete base.PALISADE_DEBUG;
+    const r = spawnSync(process.execPath, [CLI, ...args], {
+        cwd: work,
+        env: { ...base, HOME: home, PALISADE_SOCKET: join(dir, 'no.sock') },
+        encoding: 'utf8',
+        timeout: 20_000,
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('usage errors', () => {
+    it.each([
+        [['status', '--hots', 'web'], 'unknown option --hots'],
+        [['status', '-q'], 'unknown option -q'],
+        [['flows', '--limit'], '--limit needs a value'],
+        [['flows', '--limit', '--json'], '--limit needs a value'],
+        [['flows', '--limit', 'many'], '--limit needs a positive integer'],
+        [['status', '--json=yes'], '--json takes no value'],
+        [['audit', '--since', 'yesterday'], '--since: "yesterday" is neither'],
+        [['policy', 'replay', POLICY, '--since', 'yesterday'], '--since: "yesterday"'],
+        [['policy', 'apply', POLICY, '--dryrun'], 'unknown option --dryrun'],
+        [['status', '--host', 'web', '--local'], 'choose one of --host, --lab, --local'],
+    ])('%j exits 2 with one plain line and the usage', (args, message) => {
+        const r = cli(args);
+        const [first, second] = r.stderr.split('\n');
+        expect(first).toMatch(/^palisade: /);
+        expect(first).toContain(message);
+        expect(first).not.toMatch(/'|To specify/);
+        expect(second).toBe('usage: palisade <command> [options]');
+        expect(r.code).toBe(2);
+    });
+
+    it('keep a hostile option name as text', () => {
+        const r = cli(['status', '--x\u001b[2J']);
+        expect(r.stderr.split('\n')[0]).toBe('palisade: unknown option --x\\u001b[2J');
+    });
+
+    it('the help lists every exit status the commands use', () => {
+        const r = cli(['--help']);
+        expect(r.code).toBe(0);
+        for (const code of [0, 1, 2, 3, 4])
+            expect(r.stdout).toMatch(new RegExp(`^  ${code}  `, 'm'));
+        expect(r.stdout).toMatch(/^ {2}3 {2}.*refused.*would drop/m);
+        expect(r.stdout).toMatch(/^ {2}4 {2}.*degraded/m);
+    });
+});
