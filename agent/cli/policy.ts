@@ -1,5 +1,5 @@
 // `palisade policy|mode|alerts|audit`: the policy lifecycle from a terminal.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Fleet } from '../fleet/fleet';
 import { flowLabel } from '../fleet/identity';
 import {
@@ -9,12 +9,20 @@ import {
     pushPolicyChecked,
     replayPolicy,
 } from '../fleet/push';
-import { mergeLinks, parsePolicy, renderPolicy, setLinkState, setMode } from '../policy/file';
+import {
+    checkLinkIds,
+    mergeLinks,
+    parsePolicy,
+    renderPolicy,
+    setLinkState,
+    setMode,
+} from '../policy/file';
 import { parseEdgeLog } from '../policy/flowLog';
 import { defaultMembers, inferPolicy } from '../policy/infer';
 import type { LinkState, ProcessPattern } from '../policy/types';
 import type { FleetGraph } from '../protocol';
 import { UsageError } from './args';
+import { readAppPolicy, readInput, writeFileAtomic } from './files';
 import { alerts, audit } from './reports';
 import { closeAll, connect, parse, Values } from './session';
 import { formatWhen, parseSince } from './time';
@@ -91,18 +99,13 @@ async function fleetGraph(hosts: HostClient[]): Promise<FleetGraph> {
     }
 }
 
-function writeFileAtomic(file: string, text: string): void {
-    writeFileSync(`${file}.tmp`, text);
-    renameSync(`${file}.tmp`, file);
-}
-
 async function infer(values: Values): Promise<number> {
     const app = values.app;
     if (!app) throw new UsageError('policy infer needs --app');
     let graph: FleetGraph;
     let skipped = 0;
     if (values['from-log']) {
-        const log = parseEdgeLog(readFileSync(values['from-log'], 'utf8'));
+        const log = parseEdgeLog(readInput(values['from-log'], 'flow log'));
         graph = { hosts: [], edges: log.edges, generatedAt: Date.now() };
         skipped = log.skipped;
     } else {
@@ -141,7 +144,7 @@ async function infer(values: Values): Promise<number> {
         return 0;
     }
     const text = existsSync(out)
-        ? mergeLinks(readFileSync(out, 'utf8'), out, policy.links)
+        ? mergeLinks(readInput(out, 'policy file'), out, policy.links)
         : renderPolicy(policy, header);
     writeFileAtomic(out, text);
     process.stdout.write(`${out}: ${policy.links.length} link(s) for ${app}\n`);
@@ -149,7 +152,7 @@ async function infer(values: Values): Promise<number> {
 }
 
 async function apply(file: string, values: Values): Promise<number> {
-    const policy = parsePolicy(readFileSync(file, 'utf8'), file);
+    const policy = parsePolicy(readInput(file, 'policy file'), file);
     const hosts = await connect(values);
     try {
         // An enforce file gets the same readiness check as `mode enforce`: no way around it
@@ -178,8 +181,8 @@ async function apply(file: string, values: Values): Promise<number> {
 }
 
 async function replay(file: string, values: Values): Promise<number> {
-    const policy = parsePolicy(readFileSync(file, 'utf8'), file);
     const since = values.since ? parseSince(values.since) : undefined;
+    const policy = parsePolicy(readInput(file, 'policy file'), file);
     const hosts = await connect(values);
     try {
         const r = await replayPolicy(hosts, { ...policy, mode: 'enforce' }, since);
@@ -227,13 +230,15 @@ function printReplay(app: string, r: FleetReplay): void {
 }
 
 async function setStates(file: string, state: LinkState, values: Values): Promise<number> {
-    let text = readFileSync(file, 'utf8');
+    let text = readInput(file, 'policy file');
     const policy = parsePolicy(text, file);
     const except = new Set((values.except ?? []).flatMap((e) => e.split(',')));
     const ids = values.all
         ? policy.links.map((l) => l.id).filter((id) => !except.has(id))
         : (values.link ?? []).flatMap((l) => l.split(','));
     if (ids.length === 0) throw new UsageError('name links with --link ID or --all');
+    // Every id is checked before any is set: a mistyped --except must not widen --all.
+    checkLinkIds(text, file, [...ids, ...except]);
     for (const id of ids) text = setLinkState(text, file, id, state);
     writeFileAtomic(file, text);
     process.stdout.write(`${file}: ${ids.length} link(s) now ${state}\n`);
@@ -244,7 +249,8 @@ async function mode(target: 'enforce' | 'monitor', values: Values): Promise<numb
     const app = values.app;
     if (!app) throw new UsageError('mode needs --app');
     const file = values.file ?? `${app}.palisade.yaml`;
-    const text = readFileSync(file, 'utf8');
+    const text =
+        values.file !== undefined ? readInput(file, 'policy file') : readAppPolicy(app, file);
     const policy = parsePolicy(text, file);
     if (policy.app !== app) throw new UsageError(`${file} holds app "${policy.app}", not "${app}"`);
 

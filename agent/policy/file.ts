@@ -71,18 +71,8 @@ function fieldName(path: PathPart[]): string {
 
 /** Position of the node at `path` (of its key, for a map entry), or of its nearest ancestor. */
 function positionOf(p: Parsed, path: PathPart[], atKey = false): { line: number; col: number } {
-    const last = path[path.length - 1];
-    const parent = p.doc.getIn(path.slice(0, -1), true);
-    if (atKey && typeof last === 'string' && isMap(parent)) {
-        const pair = parent.items.find(
-            (it) => (it.key as Node & { value?: unknown })?.toString() === last,
-        );
-        const key = pair?.key as Node | undefined;
-        if (key?.range) {
-            const pos = p.lines.linePos(key.range[0]);
-            return { line: pos.line, col: pos.col };
-        }
-    }
+    const key = atKey ? keyPosition(p, path) : undefined;
+    if (key) return key;
     for (let n = path.length; n >= 0; n--) {
         const node = p.doc.getIn(path.slice(0, n), true) as Node | undefined;
         if (node && node.range) {
@@ -92,6 +82,20 @@ function positionOf(p: Parsed, path: PathPart[], atKey = false): { line: number;
         if (n === 0) break;
     }
     return { line: 1, col: 1 };
+}
+
+/** Position of the key of the map entry at `path`, if the file has that entry. */
+function keyPosition(p: Parsed, path: PathPart[]): { line: number; col: number } | undefined {
+    const last = path[path.length - 1];
+    const parent = p.doc.getIn(path.slice(0, -1), true);
+    if (typeof last !== 'string' || !isMap(parent)) return undefined;
+    const pair = parent.items.find(
+        (it) => (it.key as Node & { value?: unknown })?.toString() === last,
+    );
+    const key = pair?.key as Node | undefined;
+    if (!key?.range) return undefined;
+    const pos = p.lines.linePos(key.range[0]);
+    return { line: pos.line, col: pos.col };
 }
 
 function pointerToPath(pointer: string): PathPart[] {
@@ -218,6 +222,30 @@ function linkIndex(doc: Document, id: string): number {
     return links.items.findIndex((item) => isMap(item) && (item as YAMLMap).get('id') === id);
 }
 
+/** How many of a file's link ids a message lists before it says how many more there are. */
+const IDS_SHOWN = 8;
+
+/**
+ * Throws, at the `links:` key, when the valid policy in `text` has no link with some of `ids`;
+ * the message lists the ids it does have.
+ */
+export function checkLinkIds(text: string, file: string, ids: string[]): void {
+    const policy = parsePolicy(text, file);
+    const known = policy.links.map((l) => l.id);
+    const unknown = [...new Set(ids)].filter((id) => !known.includes(id));
+    if (unknown.length === 0) return;
+
+    // JSON quoting: an id typed on the command line may hold any character.
+    const quoted = unknown.map((id) => JSON.stringify(id)).join(', ');
+    const shown = known.slice(0, IDS_SHOWN).join(', ');
+    const more = known.length > IDS_SHOWN ? ` and ${known.length - IDS_SHOWN} more` : '';
+    const has = known.length > 0 ? `links in the file: ${shown}${more}` : 'the file has no links';
+    const which = unknown.length > 1 ? 'links with ids' : 'link with id';
+    const message = `no ${which} ${quoted}; ${has}`;
+    const pos = keyPosition(load(text, file), ['links']) ?? { line: 1, col: 1 };
+    throw new PolicyFileError([{ file, ...pos, field: 'links', message }]);
+}
+
 /**
  * Change one link's state in place; everything else in the file stays as it was. Snoozing
  * also stamps the link with `snoozedAt`, so that snoozing it again (after the agents saw it
@@ -230,13 +258,9 @@ export function setLinkState(
     state: LinkState,
     now = new Date(),
 ): string {
-    parsePolicy(text, file);
+    checkLinkIds(text, file, [id]);
     const { doc } = load(text, file);
     const i = linkIndex(doc, id);
-    if (i < 0) {
-        const message = `no link with id "${id}"`;
-        throw new PolicyFileError([{ file, line: 1, col: 1, field: 'links', message }]);
-    }
     const stamped = setLinkField(text, file, i, 'snoozedAt', state === 'snoozed' ? now : undefined);
     const again = load(stamped, file).doc;
     return replaceScalar(stamped, again, ['links', i, 'state'], state);

@@ -1,8 +1,8 @@
 // The CLI's answers to a user's mistakes, from the bundled CLI run as a user would: one line
-// that names the place and what to do, the exit status the help promises.
+// that names the place and what to do, the exit status the help promises, nothing changed.
 // No command here reaches an agent: each fails before connecting.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -45,6 +45,72 @@ function cli(args: string[]) {
     });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** The files in the work folder with their contents: what a failed command must not change. */
+function snapshot(): Record<string, string> {
+    const files = readdirSync(work).sort();
+    return Object.fromEntries(files.map((f) => [f, readFileSync(join(work, f), 'utf8')]));
+}
+
+describe('a policy file that is not there', () => {
+    it.each([
+        ['policy', 'apply', 'nope.yaml'],
+        ['policy', 'replay', 'nope.yaml'],
+        ['policy', 'allow', 'nope.yaml', '--link', 'x'],
+        ['policy', 'snooze', 'nope.yaml', '--all'],
+        ['policy', 'deny', 'nope.yaml', '--link', 'x'],
+        ['policy', 'alert', 'nope.yaml', '--link', 'x'],
+        ['mode', 'enforce', '--app', 'db', '--file', 'nope.yaml'],
+        ['mode', 'monitor', '--app', 'db', '--file', 'nope.yaml'],
+    ])('is named in one line by %s %s, which exits 1 and creates nothing', (...args) => {
+        const before = snapshot();
+        const r = cli(args);
+        expect(r.stderr).toBe('palisade: nope.yaml: no such policy file\n');
+        expect(r.code).toBe(1);
+        expect(snapshot()).toEqual(before);
+    });
+
+    it('a directory given as one is called that', () => {
+        const r = cli(['policy', 'apply', home]);
+        expect(r.stderr).toBe(`palisade: ${home}: a directory, not a policy file\n`);
+    });
+
+    it('mode without --file says where it looked and how to name or write the file', () => {
+        const r = cli(['mode', 'enforce', '--app', 'nosuchapp']);
+        expect(r.code).toBe(1);
+        expect(r.stderr.split('\n')).toHaveLength(2);
+        expect(r.stderr).toContain(`looked for ${join(work, 'nosuchapp.palisade.yaml')}`);
+        expect(r.stderr).toContain('--file FILE');
+        expect(r.stderr).toContain('palisade policy infer --app nosuchapp');
+        expect(r.stderr).not.toContain('ENOENT');
+    });
+
+    it('keeps a hostile file name as text', () => {
+        const r = cli(['policy', 'apply', 'evil\u001b[2J\u202e.yaml']);
+        expect(r.stderr).toBe('palisade: evil\\u001b[2J\\u202e.yaml: no such policy file\n');
+    });
+});
+
+describe('link ids that the file does not have', () => {
+    it('are reported at the links: key with the ids there are, and the file is unchanged', () => {
+        const before = snapshot();
+        const r = cli(['policy', 'allow', POLICY, '--link', 'no-such-link']);
+        expect(r.stderr).toBe(
+            `palisade: ${POLICY}:11:1: links: no link with id "no-such-link"; ` +
+                'links in the file: api-to-redis, intruder-to-redis\n',
+        );
+        expect(r.code).toBe(1);
+        expect(snapshot()).toEqual(before);
+    });
+
+    it('in --except stop --all before any link is set', () => {
+        const before = snapshot();
+        const r = cli(['policy', 'allow', POLICY, '--all', '--except', 'api-to-rediss']);
+        expect(r.stderr).toContain('no link with id "api-to-rediss"');
+        expect(r.code).toBe(1);
+        expect(snapshot()).toEqual(before);
+    });
+});
 
 describe('usage errors', () => {
     it.each([

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parsePolicy, PolicyFileError, setLinkState, mergeLinks } from '../../agent/policy/file';
+import {
+    checkLinkIds,
+    parsePolicy,
+    PolicyFileError,
+    setLinkState,
+    mergeLinks,
+} from '../../agent/policy/file';
 
 const FILE = path.join(__dirname, '../fixtures/policy/db.palisade.yaml');
 const text = readFileSync(FILE, 'utf8');
@@ -59,6 +65,25 @@ describe('policy file', () => {
         const err = issuesOf(text.replace('id: intruder-to-redis', 'id: api-to-redis'));
         expect(err.message).toBe(
             'p.palisade.yaml:19:9: links[1].id: duplicate link id "api-to-redis" (also links[0])',
+        );
+    });
+
+    it('places an unknown link id at the links: key and lists the ids there are', () => {
+        expect(() => setLinkState(text, 'p.palisade.yaml', 'no-such-link', 'allowed')).toThrow(
+            'p.palisade.yaml:11:1: links: no link with id "no-such-link"; ' +
+                'links in the file: api-to-redis, intruder-to-redis',
+        );
+    });
+
+    it('names every unknown id at once and shortens a long list of the ids there are', () => {
+        const item = text.slice(text.indexOf('  - id: intruder-to-redis'));
+        const many = Array.from({ length: 10 }, (_, i) =>
+            item.replace('intruder-to-redis', `link-${i}`),
+        );
+        const long = text.replace(item, many.join(''));
+        expect(() => checkLinkIds(long, 'p.palisade.yaml', ['a', 'link-3', 'b\n'])).toThrow(
+            'p.palisade.yaml:11:1: links: no links with ids "a", "b\\n"; links in the file: ' +
+                'api-to-redis, link-0, link-1, link-2, link-3, link-4, link-5, link-6 and 3 more',
         );
     });
 
