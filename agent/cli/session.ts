@@ -1,6 +1,6 @@
 // Options and agent sessions shared by the policy, alerts and audit commands.
 import type { HostClient } from '../fleet/push';
-import { describeError } from '../remote/errors';
+import { describeError, isRemoteError } from '../remote/errors';
 import { parseOptions } from './args';
 import { TARGET_OPTIONS, targetsFrom } from './targets';
 
@@ -36,9 +36,12 @@ export async function connect(values: Values): Promise<HostClient[]> {
         targets.map(async (t) => ({ name: t.name, client: await t.connect() })),
     );
     const opened = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    const failed = results.flatMap((r, i) =>
-        r.status === 'rejected' ? [`${targets[i]!.name}: ${describeError(r.reason)}`] : [],
-    );
+    const failed = results.flatMap((r, i) => {
+        if (r.status === 'fulfilled') return [];
+        // A RemoteError names its host already.
+        const text = describeError(r.reason);
+        return [isRemoteError(r.reason) ? text : `${targets[i]!.name}: ${text}`];
+    });
     if (failed.length > 0) {
         closeAll(opened);
         throw new Error(failed.join('; '));

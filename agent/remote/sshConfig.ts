@@ -58,6 +58,20 @@ export function listHosts(file: string = DEFAULT_SSH_CONFIG): string[] {
     return hosts;
 }
 
+/**
+ * Whether a Host block other than `Host *` matches `alias`. ssh connects to a name without one
+ * too, using the name as the hostname; in a config that lists hosts, that is mostly a typo.
+ */
+export function hasHostEntry(alias: string, file: string = DEFAULT_SSH_CONFIG): boolean {
+    for (const line of loadSshConfig(file, alias)) {
+        if (line.type !== SSHConfig.DIRECTIVE || line.param.toLowerCase() !== 'host') continue;
+        const patterns = valueList(line.value);
+        if (patterns.every((p) => p === '*')) continue;
+        if (matchesPatternList(patterns, alias)) return true;
+    }
+    return false;
+}
+
 export function resolveHost(alias: string, file: string = DEFAULT_SSH_CONFIG): SshTarget {
     const computed = loadSshConfig(file, alias).compute(alias, {
         ignoreCase: true,

@@ -1,8 +1,16 @@
 // The CLI's answers to a user's mistakes, from the bundled CLI run as a user would: one line
 // that names the place and what to do, the exit status the help promises, nothing changed.
-// No command here reaches an agent: each fails before connecting.
+// No command here reaches an agent: each fails before connecting, or has no key to offer.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+    copyFileSync,
+    mkdirSync,
+    mkdtempSync,
+    readdirSync,
+    readFileSync,
+    rmSync,
+    writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -50,6 +58,12 @@ function cli(args: string[]) {
 function snapshot(): Record<string, string> {
     const files = readdirSync(work).sort();
     return Object.fromEntries(files.map((f) => [f, readFileSync(join(work, f), 'utf8')]));
+}
+
+function sshConfig(name: string, lines: string[]): string {
+    const file = join(dir, name);
+    writeFileSync(file, lines.join('\n') + '\n');
+    return file;
 }
 
 describe('a policy file that is not there', () => {
@@ -109,6 +123,59 @@ describe('link ids that the file does not have', () => {
         expect(r.stderr).toContain('no link with id "api-to-rediss"');
         expect(r.code).toBe(1);
         expect(snapshot()).toEqual(before);
+    });
+});
+
+describe('ssh targets', () => {
+    it('say once that the ssh config cannot be read, however many hosts are named', () => {
+        const r = cli(['status', '--host', 'web,bogus,api,db']);
+        const lines = r.stderr.trimEnd().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toContain(`cannot read ssh config ${home}/.ssh/config (ENOENT)`);
+        expect(r.code).toBe(1);
+    });
+
+    it('name the hosts of a given config when an alias has no Host entry there', () => {
+        const config = sshConfig('listed_config', [
+            'Host web',
+            '    HostName 127.0.0.1',
+            'Host api db',
+            '    HostName 127.0.0.1',
+            'Host *',
+            '    User root',
+        ]);
+        const r = cli(['status', '--host', 'bogus', '--ssh-config', config]);
+        expect(r.stderr).toBe(
+            `palisade: bogus: no Host entry in ${config}; hosts there: web, api, db\n`,
+        );
+        expect(r.code).toBe(1);
+    });
+
+    it('list at most twelve hosts', () => {
+        const names = Array.from({ length: 15 }, (_, i) => `h${i}`);
+        const config = sshConfig(
+            'long_config',
+            names.map((n) => `Host ${n}`),
+        );
+        const r = cli(['status', '--host', 'bogus', '--ssh-config', config]);
+        expect(r.stderr).toContain(
+            'hosts there: h0, h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11 and 3 more',
+        );
+    });
+
+    it('connect to a name without a Host entry as ssh does, and say so when that fails', () => {
+        // Only `Host *`: the config holds defaults, so a name is a hostname, as with ssh -F.
+        const config = sshConfig('defaults_config', [
+            'Host *',
+            `    IdentityFile ${join(dir, 'no_key')}`,
+            '    IdentitiesOnly yes',
+        ]);
+        const r = cli(['status', '--host', '127.0.0.1', '--ssh-config', config]);
+        expect(r.stderr).toBe(
+            `palisade: 127.0.0.1: no usable key (tried ${join(dir, 'no_key')}); 127.0.0.1 ` +
+                `has no Host entry in ${config}, so it was taken as the hostname\n`,
+        );
+        expect(r.code).toBe(1);
     });
 });
 
