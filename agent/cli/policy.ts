@@ -8,6 +8,7 @@ import {
     HostClient,
     pushPolicyChecked,
     replayPolicy,
+    unreviewedDrops,
 } from '../fleet/push';
 import {
     checkLinkIds,
@@ -197,7 +198,8 @@ async function replay(file: string, values: Values): Promise<number> {
 function dropsDecision(app: string, file: string, values: Values): DropsDecision {
     return (r) => {
         printReplay(app, r);
-        const n = r.dropped.length;
+        // Drops of links the file denies were decided on; only the others need --force.
+        const n = unreviewedDrops(r).length;
         if (values.force) {
             process.stderr.write(
                 `palisade: --force: enforcing ${app} although ${n} ` +
@@ -219,7 +221,7 @@ function printReplay(app: string, r: FleetReplay): void {
             `${r.dropped.length} would be dropped\n`,
     );
     for (const d of r.dropped) {
-        const rule = safe(d.rule ?? 'default-deny');
+        const rule = safe(d.rule ?? 'default-deny') + (d.intended ? ', denied in the file' : '');
         process.stdout.write(
             `  on ${safe(d.host)}: ${safe(flowLabel(d.flow))} ×${d.flow.count} (${rule})\n`,
         );
