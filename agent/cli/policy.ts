@@ -10,14 +10,8 @@ import {
     replayPolicy,
     unreviewedDrops,
 } from '../fleet/push';
-import {
-    checkLinkIds,
-    mergeLinks,
-    parsePolicy,
-    renderPolicy,
-    setLinkState,
-    setMode,
-} from '../policy/file';
+import { parsePolicy } from '../policy/file';
+import { checkLinkIds, mergeLinks, renderPolicy, setLinkState, setMode } from '../policy/fileEdit';
 import { parseEdgeLog } from '../policy/flowLog';
 import { defaultMembers, inferPolicy } from '../policy/infer';
 import type { LinkState, ProcessPattern } from '../policy/types';

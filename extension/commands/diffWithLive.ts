@@ -1,7 +1,7 @@
 // "Diff with live": the file on the left; on the right the same file with each link's
 // evidence refreshed from what the connected agents see now. Read-only, never saved.
 import * as vscode from 'vscode';
-import { mergeLinks } from '../../agent/policy/file';
+import { mergeLinks } from '../../agent/policy/fileEdit';
 import type { PolicyLink } from '../../agent/policy/types';
 import type { FleetConnection } from '../fleetConnection';
 import { evidenceFor } from '../policy/liveEvidence';

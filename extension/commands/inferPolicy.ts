@@ -3,7 +3,7 @@
 // comments; only new links are added, in the `alert` state, and evidence is refreshed.
 import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
-import { mergeLinks, renderPolicy } from '../../agent/policy/file';
+import { mergeLinks, renderPolicy } from '../../agent/policy/fileEdit';
 import { defaultMembers, inferPolicy as infer } from '../../agent/policy/infer';
 import type { FleetGraph } from '../../agent/protocol';
 import type { FleetConnection } from '../fleetConnection';

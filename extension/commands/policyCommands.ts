@@ -2,7 +2,7 @@
 // jump between a graph edge and its YAML entry, and push the file to the fleet.
 import * as vscode from 'vscode';
 import { type DropsDecision, type FleetReplay, pushPolicyChecked } from '../../agent/fleet/push';
-import { mergeLinks } from '../../agent/policy/file';
+import { mergeLinks } from '../../agent/policy/fileEdit';
 import {
     LINK_STATES,
     type LinkState,

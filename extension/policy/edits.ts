@@ -1,7 +1,7 @@
 // Edits to policy files go through agent/policy/file.ts, which splices only the changed
 // scalar: comments, ordering and formatting stay exactly as the user wrote them.
 import * as vscode from 'vscode';
-import { setLinkState, setMode } from '../../agent/policy/file';
+import { setLinkState, setMode } from '../../agent/policy/fileEdit';
 import type { LinkState, Mode } from '../../agent/policy/types';
 
 export async function editLinkState(uri: vscode.Uri, id: string, state: LinkState): Promise<void> {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mergeLinks, parsePolicy } from '../../agent/policy/file';
+import { parsePolicy } from '../../agent/policy/file';
+import { mergeLinks } from '../../agent/policy/fileEdit';
 import type { LinkState, PolicyLink } from '../../agent/policy/types';
 import { edgeToLink, reviewedLink } from '../../extension/model/edgeToLink';
 import { edgeMatchesLink } from '../../extension/model/linkMatch';

@@ -1,13 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-    checkLinkIds,
-    parsePolicy,
-    PolicyFileError,
-    setLinkState,
-    mergeLinks,
-} from '../../agent/policy/file';
+import { parsePolicy, PolicyFileError } from '../../agent/policy/file';
+import { checkLinkIds, setLinkState, mergeLinks } from '../../agent/policy/fileEdit';
 
 const FILE = path.join(__dirname, '../fixtures/policy/db.palisade.yaml');
 const text = readFileSync(FILE, 'utf8');

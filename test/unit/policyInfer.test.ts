@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parsePolicy, renderPolicy } from '../../agent/policy/file';
+import { parsePolicy } from '../../agent/policy/file';
+import { renderPolicy } from '../../agent/policy/fileEdit';
 import { parseEdgeLog } from '../../agent/policy/flowLog';
 import { defaultMembers, inferPolicy } from '../../agent/policy/infer';
 import type { FleetEdge, FleetGraph, Identity, ProcessIdentity } from '../../agent/protocol';
