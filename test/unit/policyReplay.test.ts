@@ -132,14 +132,13 @@ describe('replay', () => {
         };
     };
 
-    beforeEach(() => {
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'palisade-replay-'));
-        engine = new PolicyEngine({
+    /** An engine for the api host, whose unit api.service is cgroup 20. */
+    const engineWith = (datapath: Datapath) =>
+        new PolicyEngine({
             stateDir: dir,
             host: 'api',
             zone: 'lab',
-            // Replay compiles and evaluates in userspace; it never touches the datapath.
-            datapath: {} as Datapath,
+            datapath,
             hostCgroups: () => [{ id: 20n, path: '/api.service', unit: 'api.service' }],
             cgroupIdOf: (p) => (p === '/api.service' ? 20n : undefined),
             dnsAddresses: () => [],
@@ -147,6 +146,11 @@ describe('replay', () => {
             onAlert: () => undefined,
             onAudit: () => undefined,
         });
+
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'palisade-replay-'));
+        // Replay compiles and evaluates in userspace; it never touches the datapath.
+        engine = engineWith({} as Datapath);
     });
 
     afterEach(() => {
@@ -177,21 +181,10 @@ describe('replay', () => {
 
     it('warns when a file switches an enforced app back to monitor', () => {
         const swaps: unknown[] = [];
-        const applying = new PolicyEngine({
-            stateDir: dir,
-            host: 'api',
-            zone: 'lab',
-            datapath: {
-                swapPolicy: (...args: unknown[]) => swaps.push(args),
-                namePatterns: () => [],
-            } as unknown as Datapath,
-            hostCgroups: () => [{ id: 20n, path: '/api.service', unit: 'api.service' }],
-            cgroupIdOf: (p) => (p === '/api.service' ? 20n : undefined),
-            dnsAddresses: () => [],
-            log: createLogger('test', 'error'),
-            onAlert: () => undefined,
-            onAudit: () => undefined,
-        });
+        const applying = engineWith({
+            swapPolicy: (...args: unknown[]) => swaps.push(args),
+            namePatterns: () => [],
+        } as unknown as Datapath);
         const enforced = { ...policy, mode: 'enforce' as const };
         expect(
             applying.apply({ policy: enforced, source: 'f', hostAddresses: {} }).warnings,
