@@ -103,8 +103,25 @@ lab_stop_processes() {
         lab_wait_no_pids 10 || die "processes left in $LAB_CG: $(lab_all_pids | xargs)"
     fi
 
-    find "$LAB_CG" -depth -type d -exec rmdir {} +
+    lab_remove_cgroups
     lab_wait_reaped "${pids[@]}"
+}
+
+# rmdir can still fail for a few moments: a cgroup whose last process has just left its
+# cgroup.procs stays busy until the kernel has released the exiting task, and a service
+# spawned just before a failed `up` gave up joins its cgroup only now. Such a late joiner
+# is killed too; retry for a few seconds.
+lab_remove_cgroups() {
+    local deadline=$((SECONDS + 5))
+    local -a late
+    while ((SECONDS < deadline)); do
+        mapfile -t late < <(lab_all_pids)
+        if ((${#late[@]} > 0)); then kill -KILL "${late[@]}" 2>/dev/null || true; fi
+        find "$LAB_CG" -depth -type d -exec rmdir {} + 2>/dev/null || true
+        [[ -d $LAB_CG ]] || return 0
+        sleep 0.1
+    done
+    find "$LAB_CG" -depth -type d -exec rmdir {} +
 }
 
 # A killed service leaves the cgroup at once but stays in /proc until its new parent (init)
