@@ -103,7 +103,8 @@ export function graphStyle(): StylesheetJson {
         },
         {
             selector: 'node[?crownJewel]',
-            style: { 'background-color': c.jewel, shape: 'star', width: 24, height: 24 },
+            // A circle, as the legend draws it; a 'star' has the diamond's blind centre line.
+            style: { 'background-color': c.jewel, shape: 'ellipse', width: 24, height: 24 },
         },
         {
             selector: 'node[kind = "more"]',

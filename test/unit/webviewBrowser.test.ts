@@ -249,7 +249,7 @@ describe.skipIf(missing !== undefined)('graph webview in Chromium', () => {
         await page.close();
     }, 30_000);
 
-    it('selects an external peer, not its domain group, when the peer is clicked', async () => {
+    it('selects an external peer or a crown jewel, not its group, when clicked at its centre', async () => {
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
         await page.addInitScript(FAKE_VSCODE_API);
         await page.goto(origin);
@@ -280,6 +280,27 @@ describe.skipIf(missing !== undefined)('graph webview in Chromium', () => {
         expect(await page.locator('#detail').textContent()).toContain(
             `canonical name: ${peer.canonical}`,
         );
+
+        // A crown jewel (redis) the same way: selected itself, not the group it sits in.
+        const redis = proc('db', '/usr/bin/redis-server', 'redis.service');
+        await page.evaluate((m) => window.postMessage(m, '*'), {
+            type: 'delta',
+            edges: [{ ...g.edges[0]!, id: 'to-redis', client: asker, server: redis, port: 6379 }],
+        });
+        await page.waitForFunction(() =>
+            (document.getElementById('graph') as any)._cyreg.cy.$('node[?crownJewel]').nonempty(),
+        );
+        const jewelId = await page.evaluate(
+            () =>
+                (document.getElementById('graph') as any)._cyreg.cy
+                    .$('node[?crownJewel]')
+                    .id() as string,
+        );
+        await clickElement(page, page, jewelId);
+        await page.waitForFunction(() =>
+            document.getElementById('detail')!.textContent!.includes('crown jewel'),
+        );
+        expect(await page.locator('#detail').textContent()).toContain('redis-server');
         await page.close();
     });
 
