@@ -217,6 +217,37 @@ describe.skipIf(!isRoot)(`enforcement in the kernel (root: real eBPF)${NEEDS_ROO
         });
     });
 
+    it('S11: one app in monitor does not loosen another in enforce on the same host', async () => {
+        // svc enforces; audit, in its own unit, only watches — in both orders of applying.
+        const audited = (mode: Policy['mode']): Policy => ({
+            ...policy(mode, []),
+            app: 'audit',
+            members: [{ host: h.name, unit: 'audit.service' }],
+        });
+        const curlIn = async (unit: string): Promise<number> =>
+            Number(
+                (
+                    await h.inCgroup(
+                        unit,
+                        `${CURL} -s -o /dev/null -m 3 http://127.0.0.1:${other.port}/; echo $?`,
+                    )
+                ).trim(),
+            );
+        await h.inCgroup('audit.service', 'true');
+        for (const order of [
+            [policy('enforce', []), audited('monitor')],
+            [audited('monitor'), policy('enforce', [])],
+        ]) {
+            for (const p of order) expect((await apply(p)).applied).toBe(true);
+            const before = await decisions();
+            expect(await curlIn('app.service')).toBe(7);
+            expect(await curlIn('audit.service')).toBe(0);
+            expect(delta(before, await decisions())).toEqual({ allow: 0, wouldDeny: 1, deny: 1 });
+        }
+        // Leave the host with svc's policy alone, as the other tests expect.
+        await apply({ ...audited('monitor'), members: [{ host: h.name, unit: 'gone.service' }] });
+    });
+
     it('refuses inbound connections from peers no allowed link admits', async () => {
         // A server inside the app's unit; the test process (outside) is the client.
         const portFile = path.join(dir, 'server.port');
