@@ -479,11 +479,17 @@ describe.skipIf(skip !== '')(
                 expect(status.host).toBe('db');
             });
 
-            it('names every key it offered when the server refuses them', async () => {
+            it('names every key it offered when the server refuses them, and offered no other', async () => {
                 const decoy = path.join(dir, 'decoy0');
                 const err = await refusal(connectAndStatus('s12', config(decoy)));
                 expect(err.kind).toBe('auth');
                 expect(err.message).toContain(fingerprint(pubBlob(`${decoy}.pub`)));
+                // IdentitiesOnly: the agent's other keys, the server's own included, were not
+                // offered at all.
+                const others = [1, 2, 3, 4, 5].map((i) => path.join(dir, `decoy${i}.pub`));
+                for (const pub of [...others, `${LAB}/id_ed25519.pub`]) {
+                    expect(err.message).not.toContain(fingerprint(pubBlob(pub)));
+                }
             });
 
             it('asks for the passphrase once when the agent lacks the key', async () => {
