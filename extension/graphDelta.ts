@@ -3,6 +3,7 @@
 // makes the page parse and rebuild everything; a delta lets it patch only those edges. Pure, so
 // the claim "the delta applied to the old graph gives the new one" is tested against the
 // webview's own merge (graphStore).
+import { isDeepStrictEqual } from 'node:util';
 import type { FleetEdge, FleetGraph, FleetHost } from '../agent/protocol';
 import { mergeEdge } from '../webview/graphStore';
 import type { ExtensionMessage } from '../webview/messages';
@@ -23,7 +24,8 @@ export function graphUpdate(old: FleetGraph, next: FleetGraph): GraphUpdate {
         return { kind: 'snapshot', why: `host ${goneHost.name} left the graph` };
     }
     const oldHosts = new Map(old.hosts.map((host) => [host.name, host]));
-    const hosts: FleetHost[] = next.hosts.filter((host) => !sameValue(oldHosts.get(host.name), host));
+    const changed = (host: FleetHost) => !isDeepStrictEqual(oldHosts.get(host.name), host);
+    const hosts = next.hosts.filter(changed);
 
     const oldEdges = new Map(old.edges.map((edge) => [edge.id, edge]));
     const edges: FleetEdge[] = [];
@@ -34,12 +36,12 @@ export function graphUpdate(old: FleetGraph, next: FleetGraph): GraphUpdate {
             edges.push(edge);
             continue;
         }
-        if (sameValue(before, edge)) {
+        if (isDeepStrictEqual(before, edge)) {
             continue;
         }
         // The page merges a streamed edge so counts and times only move forward; an agent
         // that restarted (counts from zero) or a host that left seenBy cannot be said that way.
-        if (!sameValue(mergeEdge(before, edge), edge)) {
+        if (!isDeepStrictEqual(mergeEdge(before, edge), edge)) {
             return { kind: 'snapshot', why: `edge ${edge.id} went back` };
         }
         edges.push(edge);
@@ -54,29 +56,4 @@ export function graphUpdate(old: FleetGraph, next: FleetGraph): GraphUpdate {
     if (hosts.length > 0) message.hosts = hosts;
     if (removedEdges.length > 0) message.removedEdges = removedEdges;
     return { kind: 'delta', message };
-}
-
-/** Deep equality of JSON-shaped data: arrays in order, object keys in any order. */
-export function sameValue(a: unknown, b: unknown): boolean {
-    if (a === b) {
-        return true;
-    }
-    if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
-        return false;
-    }
-    if (Array.isArray(a) || Array.isArray(b)) {
-        return (
-            Array.isArray(a) &&
-            Array.isArray(b) &&
-            a.length === b.length &&
-            a.every((item, i) => sameValue(item, b[i]))
-        );
-    }
-    const x = a as Record<string, unknown>;
-    const y = b as Record<string, unknown>;
-    const keys = Object.keys(x).filter((key) => x[key] !== undefined);
-    return (
-        keys.length === Object.keys(y).filter((key) => y[key] !== undefined).length &&
-        keys.every((key) => sameValue(x[key], y[key]))
-    );
 }

@@ -72,23 +72,18 @@ function setLinkField(
     const scalar = value?.toISOString();
     if (scalar !== undefined && pair) return replaceScalar(text, doc, ['links', i, key], scalar);
     if (scalar === undefined && !pair) return text;
-    const lineStart = (pos: number) => text.lastIndexOf('\n', pos - 1) + 1;
     const keyAt = (pair?.key as Node | undefined)?.range?.[0] ?? 0;
     // A key that opens its sequence item (`- snoozedAt: ...`) cannot go with its line.
-    const opensItem = pair !== undefined && text.slice(lineStart(keyAt), keyAt).includes('-');
+    const opensItem = pair !== undefined && text.slice(lineStart(text, keyAt), keyAt).includes('-');
     if (link.flow || opensItem) {
         if (scalar === undefined) doc.deleteIn(['links', i, key]);
         else doc.setIn(['links', i, key], scalar);
         return doc.toString(STRINGIFY);
     }
 
-    const nextLine = (pos: number) => {
-        const nl = text.indexOf('\n', pos);
-        return nl < 0 ? text.length : nl + 1;
-    };
     if (scalar === undefined) {
         const value = (pair?.value as Node | undefined)?.range?.[1] ?? keyAt;
-        return text.slice(0, lineStart(keyAt)) + text.slice(nextLine(value));
+        return text.slice(0, lineStart(text, keyAt)) + text.slice(endOfLine(text, value));
     }
     // After the state line, at the indentation of the state key.
     const state = link.items.find((it) => String((it.key as Node)?.toString()) === 'state');
@@ -98,10 +93,8 @@ function setLinkField(
         doc.setIn(['links', i, key], scalar);
         return doc.toString(STRINGIFY);
     }
-    const indent = ' '.repeat(stateKey.range[0] - lineStart(stateKey.range[0]));
-    const at = nextLine(stateValue.range[1]);
-    const eol = at === text.length && !text.endsWith('\n') ? '\n' : '';
-    return text.slice(0, at) + `${eol}${indent}${key}: ${scalar}\n` + text.slice(at);
+    const indent = ' '.repeat(column(text, stateKey.range[0]));
+    return insertLines(text, stateValue.range[1], [`${indent}${key}: ${scalar}`]);
 }
 
 /**
@@ -160,8 +153,7 @@ function appendLink(text: string, doc: Document, link: PolicyLink): string {
         doc.addIn(['links'], doc.createNode(link));
         return doc.toString(STRINGIFY);
     }
-    const dash = text.lastIndexOf('-', last.range[0]);
-    const indent = ' '.repeat(dash - (text.lastIndexOf('\n', dash - 1) + 1));
+    const indent = ' '.repeat(column(text, text.lastIndexOf('-', last.range[0])));
     const fields = Object.entries(link).filter(([, v]) => v !== undefined);
     const lines = fields.map(
         ([k, v], n) => `${indent}${n === 0 ? '- ' : '  '}${k}: ${flowText(v)}`,
@@ -198,12 +190,11 @@ function setLinkValue(
         doc.setIn(['links', i, key], doc.createNode(value));
         return doc.toString(STRINGIFY);
     }
-    const column = (pos: number) => pos - (text.lastIndexOf('\n', pos - 1) + 1);
     if (!old?.range) {
         const lastValue = link.items.at(-1)?.value as Node | undefined;
         const end = lastValue?.range?.[1] ?? link.range[1];
         return insertLines(text, end, [
-            `${' '.repeat(column(firstKey[0]))}${key}: ${flowText(value)}`,
+            `${' '.repeat(column(text, firstKey[0]))}${key}: ${flowText(value)}`,
         ]);
     }
     const [start, end] = old.range;
@@ -213,11 +204,23 @@ function setLinkValue(
     const nl = text.indexOf('\n', end - 1);
     const blockEnd = nl < 0 ? text.length : nl;
     return (
-        text.slice(0, start) + lines.join(`\n${' '.repeat(column(start))}`) + text.slice(blockEnd)
+        text.slice(0, start) +
+        lines.join(`\n${' '.repeat(column(text, start))}`) +
+        text.slice(blockEnd)
     );
 }
 
-/** The offset just past the newline that ends the line `pos` is on. */
+/** Where the line `pos` is on starts. */
+function lineStart(text: string, pos: number): number {
+    return text.lastIndexOf('\n', pos - 1) + 1;
+}
+
+/** How far into its line `pos` is: the indentation of a key that starts there. */
+function column(text: string, pos: number): number {
+    return pos - lineStart(text, pos);
+}
+
+/** The offset just past the newline that ends the line `pos` is on (or ends, at pos - 1). */
 function endOfLine(text: string, pos: number): number {
     const nl = text.indexOf('\n', Math.max(0, pos - 1));
     return nl < 0 ? text.length : nl + 1;
