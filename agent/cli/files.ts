@@ -1,7 +1,8 @@
 // Files the CLI reads and writes for the user. A problem is one line that names the file and
 // what to do, never Node's errno text; a failed write leaves the file as it was.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { writeAtomic } from '../stateFile';
 
 export type FileProblem = 'missing' | 'directory' | 'unreadable' | 'unwritable';
 
@@ -50,14 +51,9 @@ export function readAppPolicy(app: string, file: string): string {
 
 /** Replaces `file` whole or not at all: a reader never sees half a policy. */
 export function writeFileAtomic(file: string, text: string): void {
-    const tmp = `${file}.tmp`;
-    let written = false;
     try {
-        writeFileSync(tmp, text);
-        written = true;
-        renameSync(tmp, file);
+        writeAtomic(file, text, 0o666);
     } catch (err) {
-        if (written) rmSync(tmp, { force: true });
         throw new CliFileError('unwritable', file, `${file}: cannot write (${errno(err)})`);
     }
 }
